@@ -1,0 +1,1 @@
+"""UrbanOps: city operations platform."""
