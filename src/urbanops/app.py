@@ -1,0 +1,59 @@
+"""The web application: REST API, Open311, pages and health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from urbanops import __version__
+from urbanops.core.db import ping
+from urbanops.core.web import SessionDep, install_error_handlers
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    version: str
+
+
+def create_app(*, embedded_worker: bool = False) -> FastAPI:
+    worker = None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        nonlocal worker
+        if embedded_worker:
+            from urbanops.core.jobs import BackgroundWorker
+
+            worker = BackgroundWorker()
+            worker.start()
+        yield
+        if worker is not None:
+            worker.stop()
+
+    app = FastAPI(
+        title="UrbanOps",
+        version=__version__,
+        summary="城市运行管理服务平台 — city operations platform",
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    from urbanops.areas.api import router as areas_router
+    from urbanops.cases.api import router as cases_router
+    from urbanops.catalogue.api import router as catalogue_router
+    from urbanops.identity.api import router as identity_router
+    from urbanops.reports.api import router as reports_router
+
+    for router in (identity_router, cases_router, reports_router, areas_router, catalogue_router):
+        app.include_router(router)
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    def healthz(session: SessionDep) -> Health:
+        return Health(status="ok", database="ok" if ping(session) else "down", version=__version__)
+
+    return app

@@ -1,0 +1,56 @@
+"""Area routes: locate a point, list towns and units."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from urbanops.areas import service
+from urbanops.areas.models import Town, Unit
+from urbanops.core.geo import Datum
+from urbanops.core.web import SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["areas"])
+
+
+class LocationOut(BaseModel):
+    lat: float
+    lon: float
+    town_code: str
+    town_name: str
+    community_code: str | None
+    community_name: str | None
+    grid_cell_code: str | None
+
+
+class TownOut(BaseModel):
+    code: str
+    name: str
+    has_boundary: bool
+
+
+class UnitOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    kind: str
+    town_code: str | None
+
+
+@router.get("/locate", response_model=LocationOut)
+def locate(session: SessionDep, lat: float, lon: float, datum: Datum = Datum.wgs84) -> LocationOut:
+    wlat, wlon, loc = service.locate(session, lat, lon, datum)
+    return LocationOut(lat=wlat, lon=wlon, **loc.__dict__)
+
+
+@router.get("/towns", response_model=list[TownOut])
+def towns(session: SessionDep) -> list[TownOut]:
+    rows = session.execute(select(Town.code, Town.name, Town.geometry_wkb.is_not(None)).order_by(Town.code))
+    return [TownOut(code=c, name=n, has_boundary=b) for c, n, b in rows]
+
+
+@router.get("/units", response_model=list[UnitOut])
+def units(session: SessionDep) -> list[UnitOut]:
+    rows = session.scalars(select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.kind, Unit.code))
+    return [UnitOut(id=u.id, code=u.code, name=u.name, kind=u.kind, town_code=u.town_code) for u in rows]

@@ -1,0 +1,153 @@
+"""Locating points and routing matters to units.
+
+The area index and the responsibility matrix are read from the database into memory and
+refreshed after `REFRESH_SECONDS` (edits in another process) or at once after an edit here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import shapely
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from urbanops.areas.models import Community, GridCell, Responsibility, Town, Unit
+from urbanops.core import geo
+from urbanops.core.errors import InvalidInput, NotFound
+
+REFRESH_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Routing:
+    unit_id: int
+    unit_name: str
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.index: geo.AreaIndex | None = None
+        self.matrix: dict[tuple[str | None, str | None, str | None], int] | None = None
+        self.unit_names: dict[int, str] = {}
+        self.index_at = 0.0
+        self.matrix_at = 0.0
+
+
+_cache = _Cache()
+
+
+def invalidate() -> None:
+    with _cache.lock:
+        _cache.index = None
+        _cache.matrix = None
+
+
+def _fresh(loaded_at: float) -> bool:
+    return time.monotonic() - loaded_at < REFRESH_SECONDS
+
+
+def area_index(session: Session) -> geo.AreaIndex:
+    index = _cache.index
+    if index is not None and _fresh(_cache.index_at):
+        return index
+    towns = [
+        geo.AreaShape(code, name, shapely.from_wkb(wkb))
+        for code, name, wkb in session.execute(
+            select(Town.code, Town.name, Town.geometry_wkb).where(Town.geometry_wkb.is_not(None))
+        )
+    ]
+    communities = [
+        geo.AreaShape(code, name, shapely.from_wkb(wkb) if wkb else shapely.Polygon())
+        for code, name, wkb in session.execute(
+            select(Community.code, Community.name, Community.geometry_wkb)
+        )
+    ]
+    rows = session.execute(
+        select(GridCell.code, GridCell.town_code, GridCell.community_code, GridCell.geometry_wkb)
+    ).all()
+    geoms = shapely.from_wkb([r[3] for r in rows]) if rows else []
+    cells = [geo.GridCellShape(r[0], r[1], r[2], g) for r, g in zip(rows, geoms, strict=True)]
+    index = geo.AreaIndex(towns, communities, cells)
+    with _cache.lock:
+        _cache.index = index
+        _cache.index_at = time.monotonic()
+    return index
+
+
+def locate(
+    session: Session, lat: float, lon: float, datum: geo.Datum | str = geo.Datum.wgs84
+) -> tuple[float, float, geo.Location]:
+    """WGS-84 coordinates and the areas of a point given in any datum; refuses points outside."""
+    try:
+        datum = geo.Datum(datum)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"不支持的坐标系“{datum}”，可选 wgs84、gcj02、bd09",
+            code="invalid_datum",
+            message_en=f"unknown datum {datum!r}: use wgs84, gcj02 or bd09",
+        ) from exc
+    geo.check_lat_lon(lat, lon)
+    wlat, wlon = geo.to_wgs84(lat, lon, datum)
+    location = area_index(session).locate(wlat, wlon)
+    if location is None:
+        raise InvalidInput(
+            f"位置（{lat:.6f}, {lon:.6f}）不在本市任何镇街范围内，无法受理",
+            code="outside_service_area",
+            message_en="the location is outside every town of the city",
+            extra={"lat": lat, "lon": lon, "datum": str(datum)},
+        )
+    return wlat, wlon, location
+
+
+def _matrix(session: Session) -> dict[tuple[str | None, str | None, str | None], int]:
+    matrix = _cache.matrix
+    if matrix is not None and _fresh(_cache.matrix_at):
+        return matrix
+    matrix = {
+        (r.town_code, r.matter_class, r.matter_code): r.unit_id
+        for r in session.scalars(select(Responsibility))
+    }
+    names = dict(session.execute(select(Unit.id, Unit.name)).all())
+    with _cache.lock:
+        _cache.matrix = matrix
+        _cache.unit_names = names
+        _cache.matrix_at = time.monotonic()
+    return matrix
+
+
+def responsible_unit(session: Session, town_code: str, matter_code: str) -> Routing | None:
+    """The most specific row of the matrix wins (see `Responsibility`)."""
+    matrix = _matrix(session)
+    cls = matter_code[:2]
+    for key in (
+        (town_code, None, matter_code),
+        (town_code, cls, None),
+        (None, None, matter_code),
+        (None, cls, None),
+        (town_code, None, None),
+        (None, None, None),
+    ):
+        unit_id = matrix.get(key)
+        if unit_id is not None:
+            return Routing(unit_id, _cache.unit_names.get(unit_id, ""))
+    return None
+
+
+def unit_name(session: Session, unit_id: int) -> str:
+    _matrix(session)
+    name = _cache.unit_names.get(unit_id)
+    if name is None:
+        unit = session.get(Unit, unit_id)
+        if unit is None:
+            raise NotFound("处置单位不存在", code="unit_not_found", message_en="unit not found")
+        name = unit.name
+    return name
+
+
+def town_name(session: Session, code: str) -> str | None:
+    town = session.get(Town, code)
+    return town.name if town else None

@@ -1,0 +1,105 @@
+"""Getting a database ready (migrations, reference data, grid, first classifier) and the demo data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from urbanops.areas import reference as area_reference
+from urbanops.areas import service as areas
+from urbanops.areas.models import GridCell, Unit
+from urbanops.catalogue.reference import load_catalogue
+from urbanops.core import migrate
+from urbanops.core.db import get_engine, unit_of_work
+from urbanops.core.settings import get_settings
+from urbanops.identity import service as identity
+from urbanops.identity.models import User
+from urbanops.identity.roles import Role
+from urbanops.reports import suggest
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def load_reference_data(session: Session, now: datetime, progress: Progress = _quiet) -> None:
+    progress("loading the catalogue (GB/T 47678.5)")
+    load_catalogue(session)
+    progress("loading towns, communities, units and the responsibility matrix")
+    area_reference.load_areas(session)
+    if session.scalar(select(func.count()).select_from(GridCell)) == 0:
+        area_reference.generate_grid(session, get_settings().geo.grid_cell_size_m, progress=progress)
+    if suggest.ensure_model(session, now):
+        progress("trained the first report classifier from the seed corpus")
+    areas.invalidate()
+
+
+def prepare_database(now: datetime, progress: Progress = _quiet) -> None:
+    progress("applying database migrations")
+    migrate.upgrade(get_engine())
+    with unit_of_work() as session:
+        load_reference_data(session, now, progress)
+
+
+DEMO_PASSWORD = "demo1234"
+DEMO_USERS: list[tuple[str, str, list[Role], str | None]] = [
+    ("admin", "系统管理员", [Role.admin, Role.reveal_phone], None),
+    ("clerk", "受理员 李敏", [Role.intake_clerk], None),
+    ("chief", "值班长 陈强", [Role.shift_chief, Role.reveal_phone], None),
+    ("dispatcher", "派遣员 黄丽", [Role.dispatcher], None),
+    ("inspector", "监督员 张伟", [Role.inspector], None),
+    ("leader", "分管领导 王涛", [Role.leader], None),
+    ("dongcheng", "东城分局 处置员 刘洋", [Role.handler], "branch_441900003"),
+    ("dongcheng_mgr", "东城分局 负责人 赵静", [Role.unit_manager], "branch_441900003"),
+    ("humen", "虎门分局 处置员 周杰", [Role.handler], "branch_441900121"),
+    ("municipal", "市政公用事务中心 处置员 吴磊", [Role.handler], "dept_municipal"),
+]
+
+# (lat, lon, text, category) — real places in Dongguan's towns (WGS-84)
+DEMO_REPORTS: list[tuple[float, float, str, str | None]] = [
+    (23.0207, 113.7518, "东城万达广场门口井盖松动，踩上去会翘起来", "manhole"),
+    (23.0335, 113.7780, "东城主山路边路灯一整排都不亮，晚上好黑", "public_lighting"),
+    (23.0105, 113.7430, "南城鸿福路人行道有人摆摊卖水果，行人要走机动车道", "street_vending"),
+    (22.8143, 113.6720, "虎门镇太平广场旁边垃圾桶满了好几天没人清理，好臭", None),
+    (22.9300, 113.6640, "厚街镇凌晨两点还在施工打桩，吵到睡不着", "night_construction_noise"),
+    (22.7440, 114.0790, "塘厦镇有人在楼顶加建铁皮房", "illegal_building"),
+    (23.0450, 113.7280, "万江街道滨江路边有人乱倒建筑垃圾", None),
+    (22.8640, 113.8880, "大朗镇巷子口一堆共享单车倒在地上堵住路", "street_order"),
+]
+
+
+def load_demo(now: datetime, progress: Progress = _quiet) -> bool:
+    """Demo users and cases; False when already loaded."""
+    from urbanops.reports.schemas import ReportIn
+    from urbanops.reports.service import submit_report
+
+    with unit_of_work() as session:
+        if session.scalar(select(User.id).where(User.username == "admin")) is not None:
+            return False
+        progress("creating demo users")
+        unit_ids = dict(session.execute(select(Unit.code, Unit.id)).all())
+        users = {}
+        for username, name, roles, unit in DEMO_USERS:
+            users[username] = identity.create_user(
+                session, username=username, password=DEMO_PASSWORD, display_name=name,
+                roles=roles, unit_id=unit_ids[unit] if unit else None,
+            )
+        progress("submitting demo reports")
+        clerk = identity.actor_for_user(users["clerk"])
+        for i, (lat, lon, text, category) in enumerate(DEMO_REPORTS):
+            submit_report(
+                session, actor=clerk, now=now - timedelta(hours=len(DEMO_REPORTS) - i),
+                data=ReportIn(lat=lat, lon=lon, description=text, category_code=category,
+                              reporter_name="演示市民"),
+                source="staff",
+            )
+    return True
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    return [(u, DEMO_PASSWORD, n) for u, n, _, _ in DEMO_USERS]

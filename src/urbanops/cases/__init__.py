@@ -1,0 +1,1 @@
+"""Cases: the transition table, deadlines, workflow services, the timeline and supervision."""

@@ -1,0 +1,119 @@
+"""Case, its timeline (`CaseEvent`) and extension requests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Sequence,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from urbanops.cases.workflow import CaseStatus
+from urbanops.core.db import Base
+
+STATUSES = tuple(s.value for s in CaseStatus)
+SOURCES = ("citizen", "inspector", "hotline", "camera", "api", "open311", "staff", "enterprise")
+
+case_number_seq = Sequence("case_number_seq", metadata=Base.metadata)
+
+
+class Case(Base):
+    __tablename__ = "case"
+    __table_args__ = (
+        CheckConstraint(f"status IN {STATUSES}", name="status"),
+        CheckConstraint(f"source IN {SOURCES}", name="source"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
+        CheckConstraint("escalation_level BETWEEN 0 AND 4", name="escalation_level"),
+        Index("ix_case_unit_status", "unit_id", "status"),
+        Index("ix_case_h3_matter", "h3_cell", "matter_code"),
+        Index("ix_case_reported_at", "reported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(String(24))
+    source: Mapped[str] = mapped_column(String(16))
+    matter_code: Mapped[str | None] = mapped_column(ForeignKey("matter.code"))
+    category_code: Mapped[str | None] = mapped_column(ForeignKey("category.code"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(256), default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    h3_cell: Mapped[str] = mapped_column(String(16))
+    town_code: Mapped[str | None] = mapped_column(ForeignKey("town.code"), index=True)
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("community.code"))
+    grid_cell_code: Mapped[str | None] = mapped_column(String(15))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    reporter_citizen_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    reported_at: Mapped[datetime]
+    dispatched_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    # the running deadline: which stage and when it is due (None when no clock runs)
+    stage: Mapped[str | None] = mapped_column(String(10))
+    stage_started_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    # set when a deadline could not be computed because the calendar is not yet published
+    deadline_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalation_level: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # when the deadline sweep must look at this case again (the next escalation step)
+    next_step_at: Mapped[datetime | None] = mapped_column(index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    supporters: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    park_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseEvent(Base):
+    """One row per change of a case, written in the same transaction as the change."""
+
+    __tablename__ = "case_event"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    actor_kind: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_label: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    attachments: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ExtensionRequest(Base):
+    """延期: a unit asks for more time; an approval moves the handle deadline."""
+
+    __tablename__ = "extension_request"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    requested_at: Mapped[datetime]
+    amount: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)

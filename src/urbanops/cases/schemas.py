@@ -1,0 +1,90 @@
+"""Case API shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    number: str
+    status: str
+    status_label: str = ""
+    source: str
+    matter_code: str | None
+    category_code: str | None
+    description: str
+    address: str
+    lat: float
+    lon: float
+    town_code: str | None
+    community_code: str | None
+    grid_cell_code: str | None
+    unit_id: int | None
+    reported_at: datetime
+    dispatched_at: datetime | None
+    closed_at: datetime | None
+    updated_at: datetime
+    stage: str | None
+    due_at: datetime | None
+    deadline_unknown: bool
+    overdue: bool
+    escalation_level: int
+    merged_into_id: int | None
+    supporters: int
+    rating: int | None
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    action: str
+    action_label: str = ""
+    from_status: str | None
+    to_status: str
+    actor_kind: str
+    actor_label: str
+    note: str
+    data: dict[str, Any]
+    attachments: list[Any]
+    public: bool
+
+
+class CaseDetail(CaseOut):
+    matter_name: str | None = None
+    town_name: str | None = None
+    unit_name: str | None = None
+    allowed_actions: list[str] = []
+    timeline: list[EventOut] = []
+
+
+class CasePage(BaseModel):
+    items: list[CaseOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class ActionIn(BaseModel):
+    """Body of a workflow action; each action reads the fields it needs."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    note: str = Field(default="", max_length=2000)
+    reason: str = Field(default="", max_length=2000)
+    unit_id: int | None = None
+    matter_code: str | None = Field(default=None, pattern=r"^\d{5}$")
+    into_case_id: int | None = None
+    rating: int | None = Field(default=None, ge=1, le=5)
+    comment: str = Field(default="", max_length=1000)
+    amount: float | None = Field(default=None, gt=0, le=10000)
+    unit: str | None = None
+    approve: bool | None = None
+    photos: list[str] = Field(default_factory=list, max_length=9)

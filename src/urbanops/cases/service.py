@@ -1,0 +1,738 @@
+"""Case workflow use cases: the only writers of cases and their timeline.
+
+Each public function takes keyword-only `session`, `actor` and `now`, checks authorization and
+the transition table before writing, updates the case and writes its `CaseEvent` in the same
+transaction (the caller commits), and enqueues notifications in that same transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from urbanops.areas import service as areas
+from urbanops.cases.deadlines import LadderPolicy, next_step_at
+from urbanops.cases.models import Case, CaseEvent, ExtensionRequest, case_number_seq
+from urbanops.cases.workflow import (
+    ACTION_ROLES,
+    OPEN_STATUSES,
+    UNIT_SCOPED_ROLES,
+    CaseAction,
+    CaseStatus,
+    next_status,
+    stage_for,
+)
+from urbanops.catalogue.models import TimeLimit
+from urbanops.core import jobs
+from urbanops.core.calendar import TimeUnit, WorkingCalendar
+from urbanops.core.calendar_store import load_calendar
+from urbanops.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ScheduleUnknown,
+)
+from urbanops.core.settings import get_settings
+from urbanops.identity.roles import Actor, ActorKind, Role
+
+A, S = CaseAction, CaseStatus
+CACHE_SECONDS = 60.0
+NOTIFY_ACTIONS = frozenset(
+    {
+        A.dispatch,
+        A.redispatch,
+        A.start,
+        A.return_,
+        A.submit_result,
+        A.verify,
+        A.rework,
+        A.reopen,
+        A.merge,
+        A.void,
+        A.park,
+        A.urge,
+        A.escalate,
+        A.mark_overdue,
+        A.remind,
+        A.approve_extension,
+        A.reject_extension,
+        A.support,
+    }
+)
+
+
+# --- reference caches ------------------------------------------------------------------------
+
+
+class _Limits:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.limits: dict[tuple[str, str], tuple[float, str]] = {}
+        self.calendar: WorkingCalendar | None = None
+        self.loaded_at = 0.0
+
+
+_ref = _Limits()
+
+
+def invalidate_reference() -> None:
+    with _ref.lock:
+        _ref.loaded_at = 0.0
+
+
+def _reference(
+    session: Session,
+) -> tuple[dict[tuple[str, str], tuple[float, str]], WorkingCalendar]:
+    if _ref.calendar is None or time.monotonic() - _ref.loaded_at > CACHE_SECONDS:
+        limits = {
+            (t.matter_code, t.stage): (t.amount, t.unit) for t in session.scalars(select(TimeLimit))
+        }
+        calendar = load_calendar(session)
+        with _ref.lock:
+            _ref.limits, _ref.calendar, _ref.loaded_at = limits, calendar, time.monotonic()
+    assert _ref.calendar is not None
+    return _ref.limits, _ref.calendar
+
+
+def working_calendar(session: Session) -> WorkingCalendar:
+    return _reference(session)[1]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def next_case_number(session: Session, now: datetime) -> str:
+    seq = session.execute(select(case_number_seq.next_value())).scalar_one()
+    local = now.astimezone(working_calendar(session).tz)
+    return f"{local:%Y%m%d}{seq % 1_000_000:06d}"
+
+
+def get_case(session: Session, case_id: int, *, for_update: bool = False) -> Case:
+    stmt = select(Case).where(Case.id == case_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    case = session.scalars(stmt).one_or_none()
+    if case is None:
+        raise NotFound(f"案件 {case_id} 不存在", code="case_not_found", message_en="case not found")
+    return case
+
+
+def authorize(actor: Actor, case: Case, action: CaseAction) -> None:
+    if actor.kind is ActorKind.system:
+        return
+    if actor.kind is ActorKind.citizen:
+        if action in (A.rate, A.reopen) and case.reporter_citizen_id == actor.id:
+            return
+        raise PermissionDenied(
+            "只有上报人本人可以评价或申请重新处置",
+            code="not_reporter",
+            message_en="only the reporter may do this",
+        )
+    if Role.admin in actor.roles:
+        return
+    mine = actor.roles & ACTION_ROLES.get(action, frozenset())
+    if actor.kind is not ActorKind.staff or not mine:
+        raise PermissionDenied(
+            "您的角色无权执行此操作",
+            code="role_not_allowed",
+            message_en="your role may not do this",
+        )
+    if mine <= UNIT_SCOPED_ROLES and case.unit_id != actor.unit_id:
+        raise PermissionDenied(
+            "该案件不属于您所在的单位",
+            code="outside_unit_scope",
+            message_en="the case is not dispatched to your unit",
+        )
+
+
+def _stage_due(
+    session: Session, case: Case, stage: str, start: datetime
+) -> tuple[datetime | None, bool]:
+    """When a stage starting at `start` is due; (None, True) when the calendar is unknown."""
+    if case.matter_code is None:
+        return None, False
+    limits, calendar = _reference(session)
+    limit = limits.get((case.matter_code, stage))
+    if limit is None:
+        return None, False
+    try:
+        return calendar.due_at(start, limit[0], TimeUnit(limit[1])), False
+    except ScheduleUnknown:
+        return None, True
+
+
+def _start_clock(session: Session, case: Case, now: datetime) -> None:
+    stage = stage_for(CaseStatus(case.status))
+    case.stage = stage
+    case.overdue = False
+    case.escalation_level = 0
+    if stage is None:
+        case.stage_started_at = case.due_at = case.next_step_at = None
+        case.deadline_unknown = False
+        return
+    case.stage_started_at = now
+    case.due_at, case.deadline_unknown = _stage_due(session, case, stage, now)
+    schedule_ladder(case)
+
+
+def schedule_ladder(case: Case) -> None:
+    """Set when the deadline sweep must next look at the case."""
+    if case.due_at is None or case.stage_started_at is None:
+        case.next_step_at = None
+        return
+    case.next_step_at = next_step_at(
+        case.escalation_level, case.stage_started_at, case.due_at, ladder_policy()
+    )
+
+
+def ladder_policy() -> LadderPolicy:
+    d = get_settings().deadlines
+    return LadderPolicy(
+        remind_fraction=d.remind_fraction,
+        urge_after=timedelta(hours=d.urge_after_hours),
+        escalate_after=timedelta(hours=d.escalate_after_hours),
+    )
+
+
+def record(
+    session: Session,
+    case: Case,
+    action: CaseAction,
+    *,
+    actor: Actor,
+    now: datetime,
+    from_status: str | None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    attachments: Sequence[Any] = (),
+    public: bool = True,
+    notify: bool = True,
+) -> CaseEvent:
+    event = CaseEvent(
+        case_id=case.id,
+        at=now,
+        action=str(action),
+        from_status=from_status,
+        to_status=case.status,
+        actor_kind=str(actor.kind),
+        actor_id=actor.id,
+        actor_label=actor.label,
+        note=note,
+        data=data or {},
+        attachments=list(attachments),
+        public=public,
+    )
+    session.add(event)
+    case.updated_at = now
+    if notify and action in NOTIFY_ACTIONS:
+        session.flush([event])
+        jobs.enqueue(session, "notifications.notify_case_event", event_id=event.id)
+    return event
+
+
+def transition(
+    session: Session,
+    case: Case,
+    action: CaseAction,
+    *,
+    actor: Actor,
+    now: datetime,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    attachments: Sequence[Any] = (),
+    restart_clock: bool = False,
+    public: bool = True,
+    notify: bool = True,
+) -> CaseEvent:
+    """Apply one action: authorize, check the table, change status, clock and timeline."""
+    authorize(actor, case, action)
+    before = case.status
+    after = next_status(CaseStatus(before), action)
+    case.status = str(after)
+    if after != before or restart_clock:
+        _start_clock(session, case, now)
+    if after is S.closed:
+        case.closed_at = now
+    return record(
+        session,
+        case,
+        action,
+        actor=actor,
+        now=now,
+        from_status=before,
+        note=note,
+        data=data,
+        attachments=attachments,
+        public=public,
+        notify=notify,
+    )
+
+
+def _require(text: str, field: str, what_zh: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(
+            f"请填写{what_zh}",
+            code="missing_field",
+            message_en=f"{field} is required",
+            extra={"field": field},
+        )
+    return text
+
+
+# --- use cases ---------------------------------------------------------------------------------
+
+
+def accept_case(
+    session: Session, *, actor: Actor, now: datetime, case_id: int, matter_code: str | None = None
+) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    if matter_code:
+        case.matter_code = matter_code
+    if case.matter_code is None:
+        raise InvalidInput(
+            "受理前须确定管理事项", code="matter_required", message_en="choose a matter first"
+        )
+    transition(session, case, A.accept, actor=actor, now=now, data={"matter_code": matter_code})
+    return case
+
+
+def register_case(session: Session, *, actor: Actor, now: datetime, case_id: int) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    transition(session, case, A.register, actor=actor, now=now)
+    return case
+
+
+def _route(session: Session, case: Case, unit_id: int | None) -> int:
+    if unit_id is not None:
+        areas.unit_name(session, unit_id)  # raises NotFound for unknown units
+        return unit_id
+    if case.town_code is None or case.matter_code is None:
+        raise InvalidInput(
+            "请指定处置单位", code="unit_required", message_en="no unit given and none derivable"
+        )
+    routing = areas.responsible_unit(session, case.town_code, case.matter_code)
+    if routing is None:
+        raise InvalidInput(
+            "责任矩阵中没有对应的处置单位，请指定",
+            code="no_responsible_unit",
+            message_en="the responsibility matrix has no unit for this case",
+        )
+    return routing.unit_id
+
+
+def dispatch_case(
+    session: Session, *, actor: Actor, now: datetime, case_id: int, unit_id: int | None = None
+) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    authorize(actor, case, A.dispatch)
+    next_status(CaseStatus(case.status), A.dispatch)
+    case.unit_id = _route(session, case, unit_id)
+    case.dispatched_at = now
+    transition(
+        session,
+        case,
+        A.dispatch,
+        actor=actor,
+        now=now,
+        data={"unit_id": case.unit_id, "unit_name": areas.unit_name(session, case.unit_id)},
+    )
+    return case
+
+
+def redispatch_case(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    case_id: int,
+    unit_id: int | None,
+    note: str = "",
+) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    authorize(actor, case, A.redispatch)
+    next_status(CaseStatus(case.status), A.redispatch)
+    previous = case.unit_id
+    case.unit_id = _route(session, case, unit_id)
+    case.dispatched_at = now
+    transition(
+        session,
+        case,
+        A.redispatch,
+        actor=actor,
+        now=now,
+        note=note,
+        restart_clock=True,
+        data={
+            "from_unit_id": previous,
+            "unit_id": case.unit_id,
+            "unit_name": areas.unit_name(session, case.unit_id),
+        },
+    )
+    return case
+
+
+def start_case(session: Session, *, actor: Actor, now: datetime, case_id: int) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    status = CaseStatus(case.status)
+    # the handle clock keeps running from dispatch; reopening starts a new one
+    transition(session, case, A.start, actor=actor, now=now, restart_clock=status is S.reopened)
+    if status is S.dispatched:
+        _keep_clock_from_dispatch(session, case)
+    return case
+
+
+def _keep_clock_from_dispatch(session: Session, case: Case) -> None:
+    dispatched = case.dispatched_at or case.stage_started_at
+    if dispatched is not None and case.stage == "handle":
+        case.stage_started_at = dispatched
+        case.due_at, case.deadline_unknown = _stage_due(session, case, "handle", dispatched)
+        _apply_approved_extensions(session, case)
+        schedule_ladder(case)
+
+
+def return_case(
+    session: Session, *, actor: Actor, now: datetime, case_id: int, reason: str
+) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    reason = _require(reason, "reason", "退回理由")
+    transition(
+        session, case, A.return_, actor=actor, now=now, note=reason, data={"unit_id": case.unit_id}
+    )
+    return case
+
+
+def park_case(session: Session, *, actor: Actor, now: datetime, case_id: int, reason: str) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    case.park_reason = _require(reason, "reason", "挂账原因")
+    transition(session, case, A.park, actor=actor, now=now, note=case.park_reason)
+    return case
+
+
+def unpark_case(
+    session: Session, *, actor: Actor, now: datetime, case_id: int, note: str = ""
+) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    transition(session, case, A.unpark, actor=actor, now=now, note=note)
+    case.park_reason = None
+    return case
+
+
+def submit_result(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    case_id: int,
+    note: str,
+    photos: Sequence[Any] = (),
+) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    note = _require(note, "note", "处置情况说明")
+    transition(session, case, A.submit_result, actor=actor, now=now, note=note, attachments=photos)
+    return case
+
+
+def verify_case(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    case_id: int,
+    note: str = "",
+    photos: Sequence[Any] = (),
+) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    transition(session, case, A.verify, actor=actor, now=now, note=note, attachments=photos)
+    return case
+
+
+def rework_case(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    case_id: int,
+    reason: str,
+    photos: Sequence[Any] = (),
+) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    reason = _require(reason, "reason", "返工原因")
+    transition(
+        session,
+        case,
+        A.rework,
+        actor=actor,
+        now=now,
+        note=reason,
+        attachments=photos,
+        restart_clock=True,
+    )
+    return case
+
+
+def reopen_case(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    case_id: int,
+    reason: str,
+    photos: Sequence[Any] = (),
+) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    reason = _require(reason, "reason", "重新处置的理由")
+    window = timedelta(days=get_settings().intake.reopen_window_days)
+    authorize(actor, case, A.reopen)
+    next_status(CaseStatus(case.status), A.reopen)
+    if case.closed_at is None or now > case.closed_at + window:
+        raise Conflict(
+            f"结案已超过 {window.days} 天，不能重新打开",
+            code="reopen_window_passed",
+            message_en=f"more than {window.days} days since closing",
+        )
+    transition(session, case, A.reopen, actor=actor, now=now, note=reason, attachments=photos)
+    case.closed_at = None
+    case.rating = None
+    case.rating_comment = None
+    return case
+
+
+def merge_case(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    case_id: int,
+    into_case_id: int,
+    note: str = "",
+) -> Case:
+    if case_id == into_case_id:
+        raise InvalidInput(
+            "不能与自身并案", code="merge_into_self", message_en="cannot merge into itself"
+        )
+    case = get_case(session, case_id, for_update=True)
+    target = get_case(session, into_case_id, for_update=True)
+    if CaseStatus(target.status) not in OPEN_STATUSES or target.merged_into_id is not None:
+        raise Conflict(
+            "目标案件已办结或已并案",
+            code="merge_target_closed",
+            message_en="the target case is not open",
+        )
+    transition(
+        session,
+        case,
+        A.merge,
+        actor=actor,
+        now=now,
+        note=note,
+        data={"into_case_id": target.id, "into_number": target.number},
+    )
+    case.merged_into_id = target.id
+    target.supporters += 1 + case.supporters
+    record(
+        session,
+        target,
+        A.support,
+        actor=actor,
+        now=now,
+        from_status=target.status,
+        data={"merged_case_id": case.id, "merged_number": case.number},
+        notify=False,
+    )
+    return case
+
+
+def void_case(session: Session, *, actor: Actor, now: datetime, case_id: int, reason: str) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    reason = _require(reason, "reason", "作废原因")
+    transition(session, case, A.void, actor=actor, now=now, note=reason)
+    return case
+
+
+def rate_case(
+    session: Session, *, actor: Actor, now: datetime, case_id: int, rating: int, comment: str = ""
+) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidInput(
+            "评分须为 1 到 5 的整数",
+            code="invalid_rating",
+            message_en="rating must be an integer from 1 to 5",
+        )
+    authorize(actor, case, A.rate)
+    next_status(CaseStatus(case.status), A.rate)
+    if case.rating is not None:
+        raise Conflict("该案件已评价", code="already_rated", message_en="already rated")
+    case.rating, case.rating_comment = rating, comment.strip() or None
+    record(
+        session,
+        case,
+        A.rate,
+        actor=actor,
+        now=now,
+        from_status=case.status,
+        note=comment.strip(),
+        data={"rating": rating},
+    )
+    return case
+
+
+def urge_case(
+    session: Session, *, actor: Actor, now: datetime, case_id: int, note: str = ""
+) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    transition(session, case, A.urge, actor=actor, now=now, note=note, public=False)
+    return case
+
+
+def escalate_case(
+    session: Session, *, actor: Actor, now: datetime, case_id: int, note: str = ""
+) -> Case:
+    case = get_case(session, case_id, for_update=True)
+    transition(session, case, A.escalate, actor=actor, now=now, note=note, public=False)
+    return case
+
+
+def request_extension(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    case_id: int,
+    amount: float,
+    unit: str,
+    reason: str,
+) -> ExtensionRequest:
+    case = get_case(session, case_id, for_update=True)
+    reason = _require(reason, "reason", "延期理由")
+    try:
+        time_unit = TimeUnit(unit)
+    except ValueError as exc:
+        raise InvalidInput(
+            "时限单位无效",
+            code="invalid_time_unit",
+            message_en="unit must be natural_hours, working_hours or working_days",
+        ) from exc
+    if not amount or amount <= 0:
+        raise InvalidInput(
+            "延期时长须大于 0", code="invalid_amount", message_en="amount must be > 0"
+        )
+    pending = session.scalar(
+        select(ExtensionRequest.id).where(
+            ExtensionRequest.case_id == case.id, ExtensionRequest.status == "pending"
+        )
+    )
+    if pending is not None:
+        raise Conflict(
+            "已有待审批的延期申请",
+            code="extension_pending",
+            message_en="an extension request is already pending",
+        )
+    transition(
+        session,
+        case,
+        A.request_extension,
+        actor=actor,
+        now=now,
+        note=reason,
+        data={"amount": amount, "unit": str(time_unit)},
+        public=False,
+    )
+    req = ExtensionRequest(
+        case_id=case.id,
+        requested_by=actor.id,
+        requested_at=now,
+        amount=amount,
+        unit=str(time_unit),
+        reason=reason,
+        status="pending",
+    )
+    session.add(req)
+    session.flush([req])
+    return req
+
+
+def decide_extension(
+    session: Session, *, actor: Actor, now: datetime, case_id: int, approve: bool, note: str = ""
+) -> ExtensionRequest:
+    case = get_case(session, case_id, for_update=True)
+    req = session.scalars(
+        select(ExtensionRequest).where(
+            ExtensionRequest.case_id == case.id, ExtensionRequest.status == "pending"
+        )
+    ).one_or_none()
+    if req is None:
+        raise NotFound(
+            "没有待审批的延期申请",
+            code="no_pending_extension",
+            message_en="no pending extension request",
+        )
+    action = A.approve_extension if approve else A.reject_extension
+    previous_due = case.due_at
+    authorize(actor, case, action)
+    next_status(CaseStatus(case.status), action)
+    req.status = "approved" if approve else "rejected"
+    req.decided_by, req.decided_at, req.decision_note = actor.id, now, note or None
+    if approve and case.due_at is not None:
+        try:
+            case.due_at = working_calendar(session).due_at(
+                case.due_at, req.amount, TimeUnit(req.unit)
+            )
+        except ScheduleUnknown:
+            case.due_at, case.deadline_unknown = None, True
+        case.overdue = False
+        case.escalation_level = 0
+        schedule_ladder(case)
+    transition(
+        session,
+        case,
+        action,
+        actor=actor,
+        now=now,
+        note=note,
+        data={
+            "request_id": req.id,
+            "previous_due_at": _iso(previous_due),
+            "due_at": _iso(case.due_at),
+        },
+    )
+    return req
+
+
+def _apply_approved_extensions(session: Session, case: Case) -> None:
+    for req in session.scalars(
+        select(ExtensionRequest).where(
+            ExtensionRequest.case_id == case.id, ExtensionRequest.status == "approved"
+        )
+    ):
+        if case.due_at is not None:
+            case.due_at = working_calendar(session).due_at(
+                case.due_at, req.amount, TimeUnit(req.unit)
+            )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    case: Case
+    events: list[CaseEvent]
+
+
+def case_timeline(session: Session, case_id: int, *, public_only: bool = False) -> Timeline:
+    case = get_case(session, case_id)
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+    if public_only:
+        stmt = stmt.where(CaseEvent.public.is_(True))
+    return Timeline(case, list(session.scalars(stmt)))

@@ -1,0 +1,98 @@
+"""Reading the catalogue: a cached snapshot for the hot intake path, and admin edits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from urbanops.catalogue.models import Category, CategoryMatter, Matter, MatterClass
+from urbanops.core.errors import InvalidInput
+
+CACHE_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class MatterInfo:
+    code: str
+    name: str
+    class_code: str
+    class_name: str
+    duplicate_radius_m: float | None
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    code: str
+    name_zh: str
+    name_en: str
+    icon: str
+    matters: tuple[str, ...]
+
+
+@dataclass
+class Snapshot:
+    matters: dict[str, MatterInfo] = field(default_factory=dict)
+    categories: dict[str, CategoryInfo] = field(default_factory=dict)
+    classes: dict[str, str] = field(default_factory=dict)
+
+
+_lock = threading.Lock()
+_snapshot: Snapshot | None = None
+_loaded_at = 0.0
+
+
+def invalidate() -> None:
+    global _snapshot
+    with _lock:
+        _snapshot = None
+
+
+def snapshot(session: Session) -> Snapshot:
+    global _snapshot, _loaded_at
+    snap = _snapshot
+    if snap is not None and time.monotonic() - _loaded_at < CACHE_SECONDS:
+        return snap
+    classes = dict(session.execute(select(MatterClass.code, MatterClass.name)).all())
+    matters = {
+        m.code: MatterInfo(m.code, m.name, m.class_code, classes.get(m.class_code, ""), m.duplicate_radius_m)
+        for m in session.scalars(select(Matter).where(Matter.is_active.is_(True)))
+    }
+    links: dict[str, list[str]] = {}
+    for cm in session.scalars(select(CategoryMatter).order_by(CategoryMatter.sort_order)):
+        links.setdefault(cm.category_code, []).append(cm.matter_code)
+    categories = {
+        c.code: CategoryInfo(c.code, c.name_zh, c.name_en, c.icon, tuple(links.get(c.code, ())))
+        for c in session.scalars(select(Category).order_by(Category.sort_order))
+    }
+    snap = Snapshot(matters=matters, categories=categories, classes=classes)
+    with _lock:
+        _snapshot, _loaded_at = snap, time.monotonic()
+    return snap
+
+
+def require_matter(session: Session, code: str) -> MatterInfo:
+    info = snapshot(session).matters.get(code)
+    if info is None:
+        raise InvalidInput(
+            f"管理事项代码“{code}”不存在",
+            code="unknown_matter",
+            message_en=f"unknown matter code {code!r}",
+            extra={"field": "matter_code"},
+        )
+    return info
+
+
+def require_category(session: Session, code: str) -> CategoryInfo:
+    info = snapshot(session).categories.get(code)
+    if info is None:
+        raise InvalidInput(
+            f"问题类别“{code}”不存在",
+            code="unknown_category",
+            message_en=f"unknown category {code!r}",
+            extra={"field": "category_code"},
+        )
+    return info

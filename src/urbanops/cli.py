@@ -1,0 +1,228 @@
+"""The `urbanops` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from urbanops.core.clock import utcnow
+from urbanops.core.errors import DomainError
+
+app = typer.Typer(help="UrbanOps — 城市运行管理服务平台", no_args_is_help=True, add_completion=False)
+calendar_app = typer.Typer(help="Working-day calendar", no_args_is_help=True)
+areas_app = typer.Typer(help="Areas: locate points, community polygons, the grid", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys for other systems", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks", no_args_is_help=True)
+classifier_app = typer.Typer(help="The report classifier", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(areas_app, name="areas")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(bench_app, name="bench")
+app.add_typer(classifier_app, name="classifier")
+
+Host = Annotated[str, typer.Option(help="interface to listen on")]
+Port = Annotated[int, typer.Option(help="port to listen on")]
+
+
+def progress(message: str) -> None:
+    typer.echo(f"… {message}", err=True)
+
+
+def fail(exc: DomainError) -> None:
+    typer.echo(f"错误 / error: {exc.message} ({exc.message_en})", err=True)
+    raise typer.Exit(code=2)
+
+
+def _serve(host: str, port: int, *, demo: bool) -> None:
+    import uvicorn
+
+    from urbanops.app import create_app
+    from urbanops.bootstrap import demo_logins, load_demo, prepare_database
+    from urbanops.core.db import is_embedded
+    from urbanops.core.settings import get_settings
+
+    settings = get_settings()
+    prepare_database(utcnow(), progress)
+    if demo:
+        if load_demo(utcnow(), progress):
+            progress("demo data loaded")
+        else:
+            progress("demo data already loaded")
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    typer.echo(f"UrbanOps is running at {url}")
+    typer.echo(f"  API docs:      {url}/docs")
+    typer.echo(f"  health:        {url}/healthz")
+    if demo:
+        typer.echo("  demo logins (username / password):")
+        for username, password, name in demo_logins():
+            typer.echo(f"    {username:<14} {password:<10} {name}")
+    embedded_worker = is_embedded(settings) or settings.embedded_worker
+    uvicorn.run(create_app(embedded_worker=embedded_worker), host=host, port=port, log_level="info")
+
+
+@app.command()
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Run the platform (migrations and reference data first)."""
+    _serve(host, port, demo=False)
+
+
+@app.command()
+def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Load the demo data unless already loaded, then serve."""
+    _serve(host, port, demo=True)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply migrations and load the reference data."""
+    from urbanops.bootstrap import prepare_database
+
+    prepare_database(utcnow(), progress)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def worker(concurrency: Annotated[int, typer.Option(min=1, max=64)] = 4) -> None:
+    """Run a job worker (any number of machines may run workers)."""
+    from urbanops.core.jobs import run_worker
+
+    progress(f"worker starting with concurrency {concurrency}")
+    run_worker(concurrency)
+
+
+@calendar_app.command("add-workdays")
+def add_workdays(start: str, n: int) -> None:
+    """Print the N-th working day after START (YYYY-MM-DD), counting from the next day."""
+    from urbanops.cases.service import working_calendar
+    from urbanops.core.db import unit_of_work
+
+    try:
+        day = date.fromisoformat(start)
+    except ValueError:
+        typer.echo(f"错误 / error: 日期格式应为 YYYY-MM-DD: {start!r}", err=True)
+        raise typer.Exit(code=2) from None
+    try:
+        with unit_of_work() as session:
+            due = working_calendar(session).add_workdays(day, n)
+    except DomainError as exc:
+        fail(exc)
+        return
+    typer.echo(due.isoformat())
+    typer.echo(f"{n} working days after {day.isoformat()} (counting from the next day)")
+
+
+@areas_app.command("locate")
+def areas_locate(
+    lat: float,
+    lon: float,
+    datum: Annotated[str, typer.Option(help="wgs84 | gcj02 | bd09")] = "wgs84",
+) -> None:
+    """Print the town, community and grid cell of a point as one JSON object."""
+    from urbanops.areas import service
+    from urbanops.core.db import unit_of_work
+
+    try:
+        with unit_of_work() as session:
+            wlat, wlon, loc = service.locate(session, lat, lon, datum)
+    except DomainError as exc:
+        fail(exc)
+        return
+    typer.echo(json.dumps({**loc.__dict__, "lat": wlat, "lon": wlon}, ensure_ascii=False))
+
+
+@areas_app.command("import-communities")
+def import_communities(
+    path: Path,
+    code_property: Annotated[str, typer.Option(help="feature property holding the 12-digit code")] = "code",
+) -> None:
+    """Import community polygons from GeoJSON and rebuild the grid."""
+    from urbanops.areas import reference, service
+    from urbanops.core.db import unit_of_work
+    from urbanops.core.settings import get_settings
+
+    try:
+        with unit_of_work() as session:
+            n = reference.import_community_polygons(session, path, code_property)
+            progress(f"imported {n} community polygons")
+            cells = reference.generate_grid(session, get_settings().geo.grid_cell_size_m, progress=progress)
+    except DomainError as exc:
+        fail(exc)
+        return
+    service.invalidate()
+    typer.echo(f"imported {n} communities; grid rebuilt with {cells} cells")
+
+
+@areas_app.command("grid")
+def areas_grid(cell_size: Annotated[float, typer.Option(min=50, max=5000)] = 500) -> None:
+    """Rebuild the grid of cells over the towns."""
+    from urbanops.areas import reference
+    from urbanops.core.db import unit_of_work
+
+    try:
+        with unit_of_work() as session:
+            cells = reference.generate_grid(session, cell_size, progress=progress)
+    except DomainError as exc:
+        fail(exc)
+        return
+    typer.echo(f"grid rebuilt with {cells} cells")
+
+
+@apikey_app.command("create")
+def apikey_create(name: str) -> None:
+    """Create an API key; the key is printed once, on the last line."""
+    from urbanops.core.db import unit_of_work
+    from urbanops.identity.service import create_api_key
+
+    try:
+        with unit_of_work() as session:
+            row, secret = create_api_key(session, name)
+    except DomainError as exc:
+        fail(exc)
+        return
+    typer.echo(f"API key #{row.id} for {row.name!r} (store it now: it is not shown again)")
+    typer.echo(secret)
+
+
+@bench_app.command("intake")
+def bench_intake(
+    reports: Annotated[int, typer.Option(min=1)] = 2000,
+    concurrency: Annotated[int, typer.Option(min=1, max=512)] = 32,
+    via: Annotated[str, typer.Option(help="api | open311")] = "api",
+) -> None:
+    """Submit reports over HTTP to a server started here, and compare with the database's ceiling."""
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root))
+    try:
+        from bench.intake import run
+    except ImportError:
+        typer.echo("the benchmark code (bench/) is in the source tree; run from a checkout", err=True)
+        raise typer.Exit(code=2) from None
+    run(reports=reports, concurrency=concurrency, via=via, progress=progress)
+
+
+@classifier_app.command("evaluate")
+def classifier_evaluate() -> None:
+    """Top-1 and top-3 accuracy on a held-out split of the seed corpus."""
+    from urbanops.reports import classifier
+
+    result = classifier.evaluate(classifier.load_seed_corpus())
+    typer.echo(
+        f"classifier: top1={result.top1:.3f} top3={result.top3:.3f} "
+        f"train={result.n_train} test={result.n_test} classes={result.n_classes}"
+    )
+
+
+@classifier_app.command("train")
+def classifier_train() -> None:
+    """Retrain from the seed corpus and operators' corrections, and activate the model."""
+    from urbanops.core.db import unit_of_work
+    from urbanops.reports.suggest import train_and_store
+
+    with unit_of_work() as session:
+        row = train_and_store(session, utcnow())
+        typer.echo(f"model #{row.id}: {row.samples} samples ({row.corrections} corrections)")

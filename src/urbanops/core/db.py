@@ -1,0 +1,130 @@
+"""Database access: the declarative base, the engine, sessions, and the embedded PostgreSQL server.
+
+PostgreSQL is the only database. When `URBANOPS_DATABASE_URL` is unset, an embedded server is
+started with `pgserver`, its data under `URBANOPS_HOME/pgdata`.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, text
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from urbanops.core.settings import Settings, get_settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+_lock = threading.Lock()
+_embedded: Any = None
+_engine: Engine | None = None
+_session_factory: sessionmaker[Session] | None = None
+
+
+def _embedded_url(home: Path) -> str:
+    """Start (or join) the embedded PostgreSQL server and return a SQLAlchemy URL for it."""
+    global _embedded
+    with warnings.catch_warnings():
+        # pgserver's platformdirs warns when XDG_RUNTIME_DIR is unset (headless servers)
+        warnings.simplefilter("ignore")
+        import pgserver  # imported lazily: only embedded mode needs it
+
+    data_dir = (home / "pgdata").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if _embedded is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _embedded = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    exists = _embedded.psql("SELECT 1 FROM pg_database WHERE datname = 'urbanops';")
+    if "1 row" not in exists:
+        _embedded.psql("CREATE DATABASE urbanops;")
+    return f"postgresql+psycopg://postgres:@/urbanops?host={data_dir}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain `postgresql://` URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def database_url(settings: Settings | None = None) -> str:
+    settings = settings or get_settings()
+    if settings.database_url:
+        return normalise_url(settings.database_url)
+    return _embedded_url(settings.home)
+
+
+def is_embedded(settings: Settings | None = None) -> bool:
+    return not (settings or get_settings()).database_url
+
+
+def make_engine(url: str, *, pool_size: int = 20) -> Engine:
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC"},
+    )
+
+
+def get_engine() -> Engine:
+    global _engine, _session_factory
+    with _lock:
+        if _engine is None:
+            settings = get_settings()
+            _engine = make_engine(database_url(settings), pool_size=settings.db_pool_size)
+            _session_factory = sessionmaker(_engine, expire_on_commit=False)
+        return _engine
+
+
+def set_engine(engine: Engine) -> None:
+    """Use an engine made elsewhere (tests, benchmarks)."""
+    global _engine, _session_factory
+    with _lock:
+        _engine = engine
+        _session_factory = sessionmaker(engine, expire_on_commit=False)
+
+
+def session_factory() -> sessionmaker[Session]:
+    get_engine()
+    assert _session_factory is not None
+    return _session_factory
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """A session that commits once at the end, or rolls everything back on error."""
+    session = session_factory()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def ping(session: Session) -> bool:
+    return session.execute(text("SELECT 1")).scalar_one() == 1

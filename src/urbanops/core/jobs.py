@@ -1,0 +1,122 @@
+"""The job queue (procrastinate; jobs live in PostgreSQL).
+
+Domains declare their jobs on a `Blueprint` in their own `jobs.py`; `job_app()` assembles them.
+`enqueue()` inserts a job through the caller's session, so it commits or rolls back together
+with the change it follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from datetime import datetime
+from typing import Any
+
+from procrastinate import App, PsycopgConnector
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from urbanops.core.db import database_url
+
+log = logging.getLogger(__name__)
+
+_app: App | None = None
+_lock = threading.Lock()
+
+_DEFER = text(
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, NULL, NULL,"
+    " CAST(:args AS jsonb), :at)::procrastinate_job_to_defer_v1])"
+)
+
+
+def enqueue(
+    session: Session,
+    task_name: str,
+    *,
+    queue: str = "default",
+    scheduled_at: datetime | None = None,
+    priority: int = 0,
+    **args: Any,
+) -> None:
+    session.execute(
+        _DEFER,
+        {
+            "queue": queue,
+            "task": task_name,
+            "priority": priority,
+            "args": json.dumps(args),
+            "at": scheduled_at,
+        },
+    )
+
+
+def conninfo() -> str:
+    return database_url().replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def job_app() -> App:
+    global _app
+    with _lock:
+        if _app is None:
+            from urbanops.cases.jobs import blueprint as cases_jobs
+            from urbanops.notifications.jobs import blueprint as notification_jobs
+
+            app = App(connector=PsycopgConnector(conninfo=conninfo()))
+            app.add_tasks_from(cases_jobs, namespace="cases")
+            app.add_tasks_from(notification_jobs, namespace="notifications")
+            _app = app
+        return _app
+
+
+def run_worker(concurrency: int = 4) -> None:
+    """Run a worker in the foreground until interrupted (`urbanops worker`)."""
+    app = job_app()
+
+    async def main() -> None:
+        async with app.open_async():
+            await app.run_worker_async(concurrency=concurrency)
+
+    asyncio.run(main())
+
+
+class BackgroundWorker:
+    """A worker on its own thread and event loop, for `urbanops serve` in embedded mode."""
+
+    def __init__(self, concurrency: int = 2) -> None:
+        self.concurrency = concurrency
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="urbanops-worker", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        app = job_app()
+
+        async def main() -> None:
+            async with app.open_async():
+                await app.run_worker_async(
+                    concurrency=self.concurrency, install_signal_handlers=False
+                )
+
+        self._task = loop.create_task(main())
+        try:
+            loop.run_until_complete(self._task)
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("embedded worker stopped")
+        finally:
+            loop.close()
+
+    def stop(self) -> None:
+        if self._loop and self._task and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        if self._thread:
+            self._thread.join(timeout=10)

@@ -1,0 +1,12 @@
+"""Imports every table module so that `Base.metadata` is complete (Alembic, tests)."""
+
+from urbanops.areas import models as _areas  # noqa: F401
+from urbanops.cases import models as _cases  # noqa: F401
+from urbanops.catalogue import models as _catalogue  # noqa: F401
+from urbanops.core import calendar_store as _calendar  # noqa: F401
+from urbanops.identity import models as _identity  # noqa: F401
+from urbanops.notifications import models as _notifications  # noqa: F401
+from urbanops.reports import models as _reports  # noqa: F401
+from urbanops.core.db import Base
+
+metadata = Base.metadata

@@ -1,0 +1,86 @@
+"""One settings object for the whole platform, read from `URBANOPS_*` environment variables.
+
+Nested groups use a double underscore, e.g. ``URBANOPS_INTAKE__CONFIDENCE_THRESHOLD=0.6``.
+No other module reads the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+DEV_SECRET = "urbanops-development-secret-change-me"
+
+
+class AuthSettings(BaseModel):
+    secret_key: str = DEV_SECRET
+    token_ttl_minutes: int = 12 * 60
+    citizen_session_days: int = 30
+    otp_ttl_minutes: int = 10
+    otp_per_phone_per_hour: int = 5
+    otp_per_ip_per_hour: int = 20
+
+
+class IntakeSettings(BaseModel):
+    confidence_threshold: float = 0.55
+    duplicate_radius_m: float = 50.0
+    duplicate_window_days: int = 7
+    reopen_window_days: int = 7
+    max_photo_bytes: int = 10 * 1024 * 1024
+    max_photo_pixels: int = 40_000_000
+
+
+class DeadlineSettings(BaseModel):
+    # escalation ladder, in natural hours after a stage's due time
+    urge_after_hours: float = 24.0
+    escalate_after_hours: float = 72.0
+    # remind this fraction of the stage's time before it is due
+    remind_fraction: float = 0.2
+
+
+class SmsSettings(BaseModel):
+    gateway_url: str = ""  # empty: messages go to the console log
+    gateway_token: str = ""
+
+
+class GeoSettings(BaseModel):
+    grid_cell_size_m: float = 500.0
+    region_code: str = "441900"
+    h3_resolution: int = 10
+    tile_url: str = ""  # e.g. a 天地图/高德/OSM tile template for deployments with internet
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="URBANOPS_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    env: str = "development"  # development | production | test
+    home: Path = Path("./var")
+    database_url: str | None = None
+    db_pool_size: int = 20
+    timezone: str = "Asia/Shanghai"
+    demo_mode: bool = False
+    embedded_worker: bool = True
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
+    geo: GeoSettings = Field(default_factory=GeoSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
+
+    def check_production(self) -> None:
+        if self.env == "production" and self.auth.secret_key == DEV_SECRET:
+            raise RuntimeError("URBANOPS_AUTH__SECRET_KEY must be set in production")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

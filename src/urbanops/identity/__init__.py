@@ -1,0 +1,1 @@
+"""Users, roles and permissions, staff login, citizen phone login, API keys."""

@@ -1,0 +1,45 @@
+"""Roles of staff and the kinds of actors that can change a case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    admin = "admin"
+    intake_clerk = "intake_clerk"  # 受理员
+    shift_chief = "shift_chief"  # 值班长
+    dispatcher = "dispatcher"  # 派遣员
+    handler = "handler"  # 处置人员
+    area_chief = "area_chief"  # 片长
+    inspector = "inspector"  # 监督员
+    unit_manager = "unit_manager"  # 城管分局 / 专业部门 manager
+    leader = "leader"  # 领导
+    reveal_phone = "reveal_phone"  # may see personal phone numbers unmasked (logged)
+
+
+class ActorKind(StrEnum):
+    staff = "staff"
+    citizen = "citizen"
+    system = "system"
+    api = "api"  # another system holding an API key
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is doing something: passed to every service as `actor`."""
+
+    kind: ActorKind
+    id: int | None = None
+    label: str = ""
+    roles: frozenset[Role] = field(default_factory=frozenset)
+    unit_id: int | None = None
+
+    def has(self, *roles: Role) -> bool:
+        return self.kind is ActorKind.system or bool(self.roles & set(roles)) or (
+            Role.admin in self.roles
+        )
+
+
+SYSTEM = Actor(kind=ActorKind.system, label="系统")

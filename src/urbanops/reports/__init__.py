@@ -1,0 +1,1 @@
+"""Reports from every source: intake, photos, duplicate detection, classification."""

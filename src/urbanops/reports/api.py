@@ -1,0 +1,52 @@
+"""Report intake over the REST API (other systems with an API key, staff with a token)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from urbanops.catalogue import service as catalogue
+from urbanops.core.web import NowDep, SessionDep
+from urbanops.identity.deps import CallerDep
+from urbanops.identity.roles import ActorKind
+from urbanops.reports.schemas import ReportIn, ReportOut, SuggestionOut
+from urbanops.reports.service import IntakeResult, submit_report
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+MESSAGES = {
+    "dispatched": "已受理并派遣至{unit}，案件编号 {number}",
+    "triage": "已收到，案件编号 {number}，待指挥中心受理",
+    "joined": "附近已有相同问题的案件 {number}，您的上报已并入该案件",
+    "replayed": "重复提交：案件编号 {number}",
+}
+
+
+def report_out(session: object, result: IntakeResult) -> ReportOut:
+    case = result.case
+    snap = catalogue.snapshot(session)  # type: ignore[arg-type]
+    matter = snap.matters.get(case.matter_code or "")
+    return ReportOut(
+        report_id=result.report.id, case_id=case.id, case_number=case.number,
+        outcome=result.outcome, status=case.status,
+        town_code=case.town_code,
+        town_name=result.location.town_name if result.location else None,
+        community_code=case.community_code, grid_cell_code=case.grid_cell_code,
+        matter_code=case.matter_code, matter_name=matter.name if matter else None,
+        unit_id=case.unit_id, unit_name=result.unit_name, due_at=case.due_at,
+        suggestions=[SuggestionOut(**s.__dict__) for s in result.suggestions],
+        message=MESSAGES[result.outcome].format(unit=result.unit_name or "", number=case.number),
+    )
+
+
+@router.post("/reports", response_model=ReportOut, status_code=status.HTTP_201_CREATED)
+def create_report(
+    session: SessionDep, now: NowDep, caller: CallerDep, data: ReportIn, response: Response
+) -> ReportOut:
+    source = "api" if caller.actor.kind is ActorKind.api else "staff"
+    result = submit_report(
+        session, actor=caller.actor, now=now, data=data, source=source,
+        api_key_id=caller.api_key_id,
+    )
+    if result.outcome == "replayed":
+        response.status_code = status.HTTP_200_OK
+    return report_out(session, result)

@@ -1,0 +1,52 @@
+"""A report from any source; it opens a case or joins one as a supporter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from urbanops.core.db import Base
+
+
+class Report(Base):
+    __tablename__ = "report"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[datetime]
+    description: Mapped[str] = mapped_column(Text, default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    # what the submitter sent, before conversion to WGS-84
+    datum: Mapped[str] = mapped_column(String(6))
+    raw_lat: Mapped[float] = mapped_column(Float)
+    raw_lon: Mapped[float] = mapped_column(Float)
+    matter_code: Mapped[str | None] = mapped_column(ForeignKey("matter.code"))
+    category_code: Mapped[str | None] = mapped_column(ForeignKey("category.code"))
+    suggestions: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    is_supporter: Mapped[bool] = mapped_column(Boolean, default=False)
+    reporter_citizen_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    reporter_name: Mapped[str] = mapped_column(String(64), default="")
+    reporter_phone: Mapped[str] = mapped_column(String(20), default="")
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    media: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    external_id: Mapped[str | None] = mapped_column(String(100))
+
+
+class ClassifierModel(Base):
+    """A trained text classifier (serialised); the newest active one serves suggestions."""
+
+    __tablename__ = "classifier_model"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    created_at: Mapped[datetime]
+    samples: Mapped[int] = mapped_column(BigInteger)
+    corrections: Mapped[int] = mapped_column(BigInteger, default=0)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,51 @@
+"""Report intake API shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from urbanops.core.geo import Datum
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    lat: float = Field(ge=-90, le=90, description="latitude in `datum`")
+    lon: float = Field(ge=-180, le=180, description="longitude in `datum`")
+    datum: Datum = Datum.wgs84
+    description: str = Field(default="", max_length=4000)
+    matter_code: str | None = Field(default=None, pattern=r"^\d{5}$")
+    category_code: str | None = Field(default=None, max_length=32)
+    address: str = Field(default="", max_length=256)
+    idempotency_key: str | None = Field(default=None, min_length=8, max_length=80)
+    media: list[str] = Field(default_factory=list, max_length=9)
+    reporter_name: str = Field(default="", max_length=64)
+    reporter_phone: str = Field(default="", max_length=20)
+    external_id: str | None = Field(default=None, max_length=100)
+
+
+class SuggestionOut(BaseModel):
+    matter_code: str
+    matter_name: str
+    confidence: float
+
+
+class ReportOut(BaseModel):
+    report_id: int
+    case_id: int
+    case_number: str
+    outcome: str = Field(description="dispatched | triage | joined | replayed")
+    status: str
+    town_code: str | None
+    town_name: str | None
+    community_code: str | None
+    grid_cell_code: str | None
+    matter_code: str | None
+    matter_name: str | None
+    unit_id: int | None
+    unit_name: str | None
+    due_at: datetime | None
+    suggestions: list[SuggestionOut]
+    message: str
