@@ -60,16 +60,16 @@ DEMO_USERS: list[tuple[str, str, list[Role], str | None]] = [
     ("municipal", "市政公用事务中心 处置员 吴磊", [Role.handler], "dept_municipal"),
 ]
 
-# (lat, lon, text, category) — real places in Dongguan's towns (WGS-84)
+# (lat, lon, text, category): points inside Dongguan's towns (WGS-84)
 DEMO_REPORTS: list[tuple[float, float, str, str | None]] = [
-    (23.0207, 113.7518, "东城万达广场门口井盖松动，踩上去会翘起来", "manhole"),
-    (23.0335, 113.7780, "东城主山路边路灯一整排都不亮，晚上好黑", "public_lighting"),
-    (23.0105, 113.7430, "南城鸿福路人行道有人摆摊卖水果，行人要走机动车道", "street_vending"),
-    (22.8143, 113.6720, "虎门镇太平广场旁边垃圾桶满了好几天没人清理，好臭", None),
-    (22.9300, 113.6640, "厚街镇凌晨两点还在施工打桩，吵到睡不着", "night_construction_noise"),
-    (22.7440, 114.0790, "塘厦镇有人在楼顶加建铁皮房", "illegal_building"),
-    (23.0450, 113.7280, "万江街道滨江路边有人乱倒建筑垃圾", None),
-    (22.8640, 113.8880, "大朗镇巷子口一堆共享单车倒在地上堵住路", "street_order"),
+    (23.0187, 113.7924, "东城这边人行道上的井盖松动，踩上去会翘起来", "manhole"),
+    (23.0159, 113.7796, "东城路边路灯一整排都不亮，晚上好黑", "public_lighting"),
+    (22.9787, 113.7226, "南城有人在人行道摆摊卖水果，行人要走机动车道", "street_vending"),
+    (22.8191, 113.6968, "虎门镇广场旁边垃圾桶满了好几天没人清理，好臭", None),
+    (22.9195, 113.6956, "厚街镇凌晨两点还在施工打桩，吵到睡不着", "night_construction_noise"),
+    (22.8006, 114.0719, "塘厦镇有人在楼顶加建铁皮房", "illegal_building"),
+    (23.0406, 113.6903, "万江街道路边有人乱倒建筑垃圾", None),
+    (22.9050, 113.9615, "大朗镇巷子口一堆共享单车倒在地上堵住路", "street_order"),
 ]
 
 

@@ -233,8 +233,8 @@ def record(
     session.add(event)
     case.updated_at = now
     if notify and action in NOTIFY_ACTIONS:
-        session.flush([event])
-        jobs.enqueue(session, "notifications.notify_case_event", event_id=event.id)
+        session.flush()
+        jobs.enqueue(session, "notifications:notify_case_event", event_id=event.id)
     return event
 
 
@@ -657,7 +657,7 @@ def request_extension(
         status="pending",
     )
     session.add(req)
-    session.flush([req])
+    session.flush()
     return req
 
 

@@ -218,3 +218,34 @@ def stage_for(status: CaseStatus) -> str | None:
     if status is S.awaiting_verification:
         return "verify"
     return None
+
+
+def render_table() -> str:
+    """The transition table as Markdown (docs/case-lifecycle.md is generated from it)."""
+    lines = [
+        "# Case lifecycle",
+        "",
+        "Generated from `urbanops.cases.workflow`; a test fails when this file is stale.",
+        "",
+        "| from | action | to | who (besides admin and the system) |",
+        "|---|---|---|---|",
+    ]
+    for (status, action), target in TRANSITIONS.items():
+        roles = ", ".join(sorted(ACTION_ROLES.get(action, frozenset()))) or "system"
+        lines.append(
+            f"| {status} {STATUS_LABELS_ZH[status]} | {action} {ACTION_LABELS_ZH[action]} "
+            f"| {target} {STATUS_LABELS_ZH[target]} | {roles} |"
+        )
+    lines += ["", "## Actions that record an event without changing status", "",
+              "| action | allowed in | who |", "|---|---|---|"]
+    for action, states in EVENT_ACTIONS.items():
+        roles = ", ".join(sorted(ACTION_ROLES.get(action, frozenset()))) or "system"
+        allowed = ", ".join(sorted(states))
+        lines.append(f"| {action} {ACTION_LABELS_ZH[action]} | {allowed} | {roles} |")
+    lines += [
+        "",
+        "Citizens may `rate` and `reopen` (within the reopen window) their own cases only.",
+        "Handlers, area chiefs and unit managers act only on cases dispatched to their unit.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -44,7 +44,7 @@ def create_user(
         roles=[str(r) for r in roles], unit_id=unit_id,
     )
     session.add(user)
-    session.flush([user])
+    session.flush()
     return user
 
 
@@ -100,7 +100,7 @@ def create_api_key(session: Session, name: str) -> tuple[ApiKey, str]:
     secret = "uo_" + secrets.token_urlsafe(24)
     row = ApiKey(name=name, prefix=secret[:10], key_hash=_digest(secret))
     session.add(row)
-    session.flush([row])
+    session.flush()
     return row, secret
 
 

@@ -139,7 +139,7 @@ def submit_report(
         reported_at=now, updated_at=now,
     )
     session.add(case)
-    session.flush([case])
+    session.flush()
     report.case_id = case.id
     if not _insert_report(session, report, key):
         replay = _replay(session, key or "")
@@ -170,12 +170,12 @@ def _insert_report(session: Session, report: Report, key: str | None) -> bool:
     """Insert; False when a concurrent submit with the same idempotency key won the race."""
     if key is None:
         session.add(report)
-        session.flush([report])
+        session.flush()
         return True
     try:
         with session.begin_nested():
             session.add(report)
-            session.flush([report])
+            session.flush()
     except IntegrityError:
         return False
     return True

@@ -1,0 +1,88 @@
+"""Test fixtures: one real PostgreSQL database per test run, schema from the migrations,
+reference data committed once, and a transaction per test that is rolled back.
+
+The database is the server at 127.0.0.1:5432 when one answers (a fresh database is created and
+dropped), else an embedded server started with pgserver; `URBANOPS_TEST_DATABASE_URL` overrides.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import uuid
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from urbanops.core import db
+from urbanops.core.settings import get_settings
+
+
+def _server_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    explicit = os.environ.get("URBANOPS_TEST_DATABASE_URL")
+    if explicit:
+        yield db.normalise_url(explicit)
+        return
+    if _server_answers("127.0.0.1", 5432):
+        name = f"urbanops_test_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(
+            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        db.get_engine().dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        with tempfile.TemporaryDirectory(prefix="urbanops-pg-") as tmp:
+            server = pgserver.get_server(tmp, cleanup_mode="stop")
+            server.psql("CREATE DATABASE urbanops_test;")
+            yield f"postgresql+psycopg://postgres:@/urbanops_test?host={tmp}"
+            db.get_engine().dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Engine:
+    os.environ["URBANOPS_DATABASE_URL"] = database_url
+    os.environ["URBANOPS_ENV"] = "test"
+    get_settings.cache_clear()
+    from urbanops.bootstrap import prepare_database
+
+    engine = db.make_engine(database_url, pool_size=10)
+    db.set_engine(engine)
+    prepare_database(datetime.now(UTC))
+    return engine
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside an outer transaction that is rolled back after the test."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()

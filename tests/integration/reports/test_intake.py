@@ -1,0 +1,127 @@
+"""submit_report against the real schema: locate, classify, route, dispatch, duplicates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from urbanops.cases.models import CaseEvent
+from urbanops.core import geo
+from urbanops.core.errors import InvalidInput
+from urbanops.identity.roles import SYSTEM
+from urbanops.reports.models import Report
+from urbanops.reports.schemas import ReportIn
+from urbanops.reports.service import submit_report
+
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 Asia/Shanghai
+DONGCHENG = (23.0187, 113.7924)
+HUMEN = (22.8191, 113.6968)
+
+
+def submit(session: Session, lat: float, lon: float, now: datetime = NOW, **kw: object):  # type: ignore[no-untyped-def]
+    return submit_report(session, actor=SYSTEM, now=now, data=ReportIn(lat=lat, lon=lon, **kw), source="api")
+
+
+def test_known_matter_is_accepted_registered_and_dispatched_in_one_go(session: Session) -> None:
+    r = submit(session, *HUMEN, description="垃圾桶满了", matter_code="06042")
+    assert r.outcome == "dispatched"
+    assert r.case.status == "dispatched"
+    assert r.case.town_code == "441900121"
+    assert r.unit_name == "虎门城管分局"
+    actions = session.scalars(
+        select(CaseEvent.action).where(CaseEvent.case_id == r.case.id).order_by(CaseEvent.id)
+    ).all()
+    assert actions == ["submit", "accept", "register", "dispatch"]
+    # class 06 handles within 1 working day: counting from the next day, end of its working hours
+    assert r.case.stage == "handle"
+    assert r.case.due_at == datetime(2026, 3, 3, 10, 0, tzinfo=UTC)  # Tue 18:00 local
+
+
+def test_responsibility_matrix_routes_by_town_and_class(session: Session) -> None:
+    core = submit(session, *DONGCHENG, matter_code="01037")  # street light, urban core
+    town = submit(session, *HUMEN, matter_code="01037")  # street light in a town
+    traffic = submit(session, *HUMEN, matter_code="02017")  # traffic railing, city-wide
+    assert (core.unit_name, town.unit_name, traffic.unit_name) == (
+        "市政公用事务中心", "虎门城管分局", "市交通运输局",
+    )
+
+
+def test_gcj02_coordinates_are_converted_before_locating(session: Session) -> None:
+    glat, glon = geo.wgs84_to_gcj02(*HUMEN)
+    r = submit(session, glat, glon, datum="gcj02", matter_code="06042")
+    assert r.case.lat == pytest.approx(HUMEN[0], abs=1e-7)
+    assert r.case.lon == pytest.approx(HUMEN[1], abs=1e-7)
+    report = session.get(Report, r.report.id)
+    assert report is not None and report.datum == "gcj02" and report.raw_lat == glat
+
+
+def test_point_outside_every_town_is_refused_and_nothing_is_written(session: Session) -> None:
+    before = session.scalar(select(func.count()).select_from(Report))
+    with pytest.raises(InvalidInput) as err:
+        submit(session, 23.13, 113.26, matter_code="06042")  # Guangzhou
+    assert err.value.code == "outside_service_area"
+    assert session.scalar(select(func.count()).select_from(Report)) == before
+
+
+def test_unknown_matter_is_refused(session: Session) -> None:
+    with pytest.raises(InvalidInput) as err:
+        submit(session, *HUMEN, matter_code="99999")
+    assert err.value.code == "unknown_matter"
+
+
+def test_without_a_confident_matter_the_case_waits_in_triage(session: Session) -> None:
+    r = submit(session, *HUMEN, description="")
+    assert r.outcome == "triage"
+    assert r.case.status == "reported"
+    assert r.case.unit_id is None
+
+
+def test_text_is_classified_and_dispatched_when_confident(session: Session) -> None:
+    r = submit(session, *HUMEN, description="这里的井盖不见了，一个大洞，好危险")
+    assert r.suggestions and r.suggestions[0].matter_code == "01023"
+    assert r.outcome == "dispatched"
+    assert r.case.matter_code == "01023"
+
+
+def test_category_with_one_matter_needs_no_text(session: Session) -> None:
+    r = submit(session, *HUMEN, category_code="public_toilets")
+    assert r.case.category_code == "public_toilets"
+    assert r.case.matter_code in ("03001", "03002") or r.outcome == "triage"
+
+
+def test_idempotency_key_returns_the_same_report(session: Session) -> None:
+    first = submit(session, *HUMEN, matter_code="06042", idempotency_key="retry-key-0001")
+    again = submit(session, *HUMEN, matter_code="06042", idempotency_key="retry-key-0001")
+    assert again.outcome == "replayed"
+    assert (again.case.id, again.report.id) == (first.case.id, first.report.id)
+
+
+def test_nearby_report_of_the_same_matter_joins_the_open_case(session: Session) -> None:
+    first = submit(session, *HUMEN, matter_code="06042")
+    # ~30 m north: joins; ~80 m north: a new case; a different matter: a new case
+    near = submit(session, HUMEN[0] + 0.00027, HUMEN[1], now=NOW + timedelta(hours=1), matter_code="06042")
+    far = submit(session, HUMEN[0] + 0.00072, HUMEN[1], now=NOW + timedelta(hours=1), matter_code="06042")
+    other = submit(session, *HUMEN, matter_code="09006")
+    assert near.outcome == "joined" and near.case.id == first.case.id
+    assert near.case.supporters == 1
+    assert far.case.id != first.case.id and far.outcome == "dispatched"
+    assert other.case.id != first.case.id
+
+
+def test_old_cases_are_not_joined(session: Session) -> None:
+    first = submit(session, *HUMEN, matter_code="06042")
+    later = submit(session, *HUMEN, now=NOW + timedelta(days=8), matter_code="06042")
+    assert later.case.id != first.case.id
+
+
+def test_dispatch_notification_is_enqueued_in_the_same_transaction(session: Session) -> None:
+    r = submit(session, *HUMEN, matter_code="06042")
+    jobs = session.execute(
+        text("SELECT task_name, args FROM procrastinate_jobs WHERE args->>'event_id' IS NOT NULL")
+    ).all()
+    events = set(session.scalars(select(CaseEvent.id).where(CaseEvent.case_id == r.case.id)))
+    enqueued = [j for j in jobs if int(j.args["event_id"]) in events]
+    assert [j.task_name for j in enqueued] == ["notifications:notify_case_event"]
