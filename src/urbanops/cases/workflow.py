@@ -199,7 +199,7 @@ def next_status(status: CaseStatus, action: CaseAction) -> CaseStatus:
     raise TransitionNotAllowed(
         f"案件当前状态为“{STATUS_LABELS_ZH[status]}”，不能执行“{ACTION_LABELS_ZH[action]}”",
         message_en=f"action '{action}' is not allowed in status '{status}'",
-        extra={"status": str(status), "action": str(action)},
+        extra={"case_status": str(status), "action": str(action)},
     )
 
 

@@ -53,16 +53,16 @@ def wants_english(request: Request) -> bool:
 
 def problem(
     request: Request, status: int, code: str, title_zh: str, title_en: str, detail_zh: str,
-    detail_en: str, **extra: Any,
+    detail_en: str, extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     en = wants_english(request)
     body = {
+        **(extra or {}),
         "type": f"https://urbanops.org/problems/{code}",
         "title": title_en if en else title_zh,
         "status": status,
         "detail": detail_en if en else detail_zh,
         "code": code,
-        **extra,
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
@@ -106,7 +106,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         t_zh, t_en = _title(exc.status)
-        return problem(request, exc.status, exc.code, t_zh, t_en, exc.message, exc.message_en, **exc.extra)
+        return problem(request, exc.status, exc.code, t_zh, t_en, exc.message, exc.message_en, exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -125,7 +125,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(
             request, 422, "invalid_input", "输入有误", "Invalid input",
             f"请检查：{fields}", "; ".join(f"{e['field']}: {e['message_en']}" for e in errors),
-            errors=errors,
+            {"errors": errors},
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -30,7 +30,7 @@ def test_every_pair_follows_the_table(status: CaseStatus, action: CaseAction) ->
     else:
         with pytest.raises(TransitionNotAllowed) as err:
             next_status(status, action)
-        assert err.value.extra == {"status": str(status), "action": str(action)}
+        assert err.value.extra == {"case_status": str(status), "action": str(action)}
 
 
 def test_lifecycle_of_design_section_3() -> None:
