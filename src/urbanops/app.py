@@ -19,12 +19,16 @@ class Health(BaseModel):
     version: str
 
 
-def create_app(*, embedded_worker: bool = False) -> FastAPI:
+def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastAPI:
     worker = None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         nonlocal worker
+        if warm_up:
+            from urbanops.bootstrap import warm_up as load_reference
+
+            load_reference()
         if embedded_worker:
             from urbanops.core.jobs import BackgroundWorker
 

@@ -103,3 +103,16 @@ def load_demo(now: datetime, progress: Progress = _quiet) -> bool:
 
 def demo_logins() -> list[tuple[str, str, str]]:
     return [(u, DEMO_PASSWORD, n) for u, n, _, _ in DEMO_USERS]
+
+
+def warm_up() -> None:
+    """Load the in-memory reference data before the first request needs it."""
+    from urbanops.cases.service import working_calendar
+    from urbanops.catalogue import service as catalogue
+
+    with unit_of_work() as session:
+        areas.area_index(session)
+        areas.responsible_unit(session, "441900003", "06010")
+        catalogue.snapshot(session)
+        working_calendar(session)
+        suggest.active_model(session)

@@ -61,8 +61,10 @@ def _serve(host: str, port: int, *, demo: bool) -> None:
         typer.echo("  demo logins (username / password):")
         for username, password, name in demo_logins():
             typer.echo(f"    {username:<14} {password:<10} {name}")
-    embedded_worker = is_embedded(settings) or settings.embedded_worker
-    uvicorn.run(create_app(embedded_worker=embedded_worker), host=host, port=port, log_level="info")
+    embedded_worker = is_embedded(settings) and settings.embedded_worker
+    uvicorn.run(
+        create_app(embedded_worker=embedded_worker, warm_up=True), host=host, port=port, log_level="info"
+    )
 
 
 @app.command()

@@ -6,8 +6,6 @@ refreshed after `REFRESH_SECONDS` (edits in another process) or at once after an
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 import shapely
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from urbanops.areas.models import Community, GridCell, Responsibility, Town, Unit
 from urbanops.core import geo
+from urbanops.core.cache import RefCache
 from urbanops.core.errors import InvalidInput, NotFound
 
 REFRESH_SECONDS = 60.0
@@ -27,33 +26,22 @@ class Routing:
     unit_name: str
 
 
-class _Cache:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.index: geo.AreaIndex | None = None
-        self.matrix: dict[tuple[str | None, str | None, str | None], int] | None = None
-        self.unit_names: dict[int, str] = {}
-        self.index_at = 0.0
-        self.matrix_at = 0.0
-
-
-_cache = _Cache()
+_index: RefCache[geo.AreaIndex] = RefCache(REFRESH_SECONDS)
+_matrix_cache: RefCache[tuple[dict[tuple[str | None, str | None, str | None], int], dict[int, str]]] = RefCache(
+    REFRESH_SECONDS
+)
 
 
 def invalidate() -> None:
-    with _cache.lock:
-        _cache.index = None
-        _cache.matrix = None
-
-
-def _fresh(loaded_at: float) -> bool:
-    return time.monotonic() - loaded_at < REFRESH_SECONDS
+    _index.invalidate()
+    _matrix_cache.invalidate()
 
 
 def area_index(session: Session) -> geo.AreaIndex:
-    index = _cache.index
-    if index is not None and _fresh(_cache.index_at):
-        return index
+    return _index.get(lambda: _load_index(session))
+
+
+def _load_index(session: Session) -> geo.AreaIndex:
     towns = [
         geo.AreaShape(code, name, shapely.from_wkb(wkb))
         for code, name, wkb in session.execute(
@@ -71,11 +59,7 @@ def area_index(session: Session) -> geo.AreaIndex:
     ).all()
     geoms = shapely.from_wkb([r[3] for r in rows]) if rows else []
     cells = [geo.GridCellShape(r[0], r[1], r[2], g) for r, g in zip(rows, geoms, strict=True)]
-    index = geo.AreaIndex(towns, communities, cells)
-    with _cache.lock:
-        _cache.index = index
-        _cache.index_at = time.monotonic()
-    return index
+    return geo.AreaIndex(towns, communities, cells)
 
 
 def locate(
@@ -103,25 +87,21 @@ def locate(
     return wlat, wlon, location
 
 
-def _matrix(session: Session) -> dict[tuple[str | None, str | None, str | None], int]:
-    matrix = _cache.matrix
-    if matrix is not None and _fresh(_cache.matrix_at):
-        return matrix
-    matrix = {
-        (r.town_code, r.matter_class, r.matter_code): r.unit_id
-        for r in session.scalars(select(Responsibility))
-    }
-    names = dict(session.execute(select(Unit.id, Unit.name)).all())
-    with _cache.lock:
-        _cache.matrix = matrix
-        _cache.unit_names = names
-        _cache.matrix_at = time.monotonic()
-    return matrix
+def _matrix(session: Session) -> tuple[dict[tuple[str | None, str | None, str | None], int], dict[int, str]]:
+    def load() -> tuple[dict[tuple[str | None, str | None, str | None], int], dict[int, str]]:
+        matrix = {
+            (r.town_code, r.matter_class, r.matter_code): r.unit_id
+            for r in session.scalars(select(Responsibility))
+        }
+        names = dict(session.execute(select(Unit.id, Unit.name)).all())
+        return matrix, names
+
+    return _matrix_cache.get(load)
 
 
 def responsible_unit(session: Session, town_code: str, matter_code: str) -> Routing | None:
     """The most specific row of the matrix wins (see `Responsibility`)."""
-    matrix = _matrix(session)
+    matrix, names = _matrix(session)
     cls = matter_code[:2]
     for key in (
         (town_code, None, matter_code),
@@ -133,13 +113,12 @@ def responsible_unit(session: Session, town_code: str, matter_code: str) -> Rout
     ):
         unit_id = matrix.get(key)
         if unit_id is not None:
-            return Routing(unit_id, _cache.unit_names.get(unit_id, ""))
+            return Routing(unit_id, names.get(unit_id, ""))
     return None
 
 
 def unit_name(session: Session, unit_id: int) -> str:
-    _matrix(session)
-    name = _cache.unit_names.get(unit_id)
+    name = _matrix(session)[1].get(unit_id)
     if name is None:
         unit = session.get(Unit, unit_id)
         if unit is None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -28,6 +29,10 @@ STATUSES = tuple(s.value for s in CaseStatus)
 SOURCES = ("citizen", "inspector", "hotline", "camera", "api", "open311", "staff", "enterprise")
 
 case_number_seq = Sequence("case_number_seq", metadata=Base.metadata)
+NUMBER_DEFAULT = (
+    "to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')"
+    " || lpad(mod(nextval('case_number_seq'), 1000000)::text, 6, '0')"
+)
 
 
 class Case(Base):
@@ -42,8 +47,11 @@ class Case(Base):
         Index("ix_case_reported_at", "reported_at"),
     )
 
+    __mapper_args__ = {"eager_defaults": True}
+
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    number: Mapped[str] = mapped_column(String(20), unique=True)
+    # 案件编号: the local date of the transaction and a 6-digit sequence, set by the database
+    number: Mapped[str] = mapped_column(String(20), unique=True, server_default=text(NUMBER_DEFAULT))
     status: Mapped[str] = mapped_column(String(24))
     source: Mapped[str] = mapped_column(String(16))
     matter_code: Mapped[str | None] = mapped_column(ForeignKey("matter.code"))

@@ -7,8 +7,6 @@ transaction (the caller commits), and enqueues notifications in that same transa
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from urbanops.areas import service as areas
 from urbanops.cases.deadlines import LadderPolicy, next_step_at
-from urbanops.cases.models import Case, CaseEvent, ExtensionRequest, case_number_seq
+from urbanops.cases.models import Case, CaseEvent, ExtensionRequest
 from urbanops.cases.workflow import (
     ACTION_ROLES,
     OPEN_STATUSES,
@@ -31,6 +29,7 @@ from urbanops.cases.workflow import (
 )
 from urbanops.catalogue.models import TimeLimit
 from urbanops.core import jobs
+from urbanops.core.cache import RefCache
 from urbanops.core.calendar import TimeUnit, WorkingCalendar
 from urbanops.core.calendar_store import load_calendar
 from urbanops.core.errors import (
@@ -72,34 +71,20 @@ NOTIFY_ACTIONS = frozenset(
 # --- reference caches ------------------------------------------------------------------------
 
 
-class _Limits:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.limits: dict[tuple[str, str], tuple[float, str]] = {}
-        self.calendar: WorkingCalendar | None = None
-        self.loaded_at = 0.0
-
-
-_ref = _Limits()
+Reference = tuple[dict[tuple[str, str], tuple[float, str]], WorkingCalendar]
+_ref: RefCache[Reference] = RefCache(CACHE_SECONDS)
 
 
 def invalidate_reference() -> None:
-    with _ref.lock:
-        _ref.loaded_at = 0.0
+    _ref.invalidate()
 
 
-def _reference(
-    session: Session,
-) -> tuple[dict[tuple[str, str], tuple[float, str]], WorkingCalendar]:
-    if _ref.calendar is None or time.monotonic() - _ref.loaded_at > CACHE_SECONDS:
-        limits = {
-            (t.matter_code, t.stage): (t.amount, t.unit) for t in session.scalars(select(TimeLimit))
-        }
-        calendar = load_calendar(session)
-        with _ref.lock:
-            _ref.limits, _ref.calendar, _ref.loaded_at = limits, calendar, time.monotonic()
-    assert _ref.calendar is not None
-    return _ref.limits, _ref.calendar
+def _reference(session: Session) -> Reference:
+    def load() -> Reference:
+        limits = {(t.matter_code, t.stage): (t.amount, t.unit) for t in session.scalars(select(TimeLimit))}
+        return limits, load_calendar(session)
+
+    return _ref.get(load)
 
 
 def working_calendar(session: Session) -> WorkingCalendar:
@@ -107,12 +92,6 @@ def working_calendar(session: Session) -> WorkingCalendar:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def next_case_number(session: Session, now: datetime) -> str:
-    seq = session.execute(select(case_number_seq.next_value())).scalar_one()
-    local = now.astimezone(working_calendar(session).tz)
-    return f"{local:%Y%m%d}{seq % 1_000_000:06d}"
 
 
 def get_case(session: Session, case_id: int, *, for_update: bool = False) -> Case:
@@ -233,8 +212,7 @@ def record(
     session.add(event)
     case.updated_at = now
     if notify and action in NOTIFY_ACTIONS:
-        session.flush()
-        jobs.enqueue(session, "notifications:notify_case_event", event_id=event.id)
+        jobs.enqueue_for(session, "notifications:notify_case_event", event, "event_id")
     return event
 
 

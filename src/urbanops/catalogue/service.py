@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from urbanops.catalogue.models import Category, CategoryMatter, Matter, MatterClass
+from urbanops.core.cache import RefCache
 from urbanops.core.errors import InvalidInput
 
 CACHE_SECONDS = 60.0
@@ -40,22 +39,18 @@ class Snapshot:
     classes: dict[str, str] = field(default_factory=dict)
 
 
-_lock = threading.Lock()
-_snapshot: Snapshot | None = None
-_loaded_at = 0.0
+_cache: RefCache[Snapshot] = RefCache(CACHE_SECONDS)
 
 
 def invalidate() -> None:
-    global _snapshot
-    with _lock:
-        _snapshot = None
+    _cache.invalidate()
 
 
 def snapshot(session: Session) -> Snapshot:
-    global _snapshot, _loaded_at
-    snap = _snapshot
-    if snap is not None and time.monotonic() - _loaded_at < CACHE_SECONDS:
-        return snap
+    return _cache.get(lambda: _load(session))
+
+
+def _load(session: Session) -> Snapshot:
     classes = dict(session.execute(select(MatterClass.code, MatterClass.name)).all())
     matters = {
         m.code: MatterInfo(m.code, m.name, m.class_code, classes.get(m.class_code, ""), m.duplicate_radius_m)
@@ -68,10 +63,7 @@ def snapshot(session: Session) -> Snapshot:
         c.code: CategoryInfo(c.code, c.name_zh, c.name_en, c.icon, tuple(links.get(c.code, ())))
         for c in session.scalars(select(Category).order_by(Category.sort_order))
     }
-    snap = Snapshot(matters=matters, categories=categories, classes=classes)
-    with _lock:
-        _snapshot, _loaded_at = snap, time.monotonic()
-    return snap
+    return Snapshot(matters=matters, categories=categories, classes=classes)
 
 
 def require_matter(session: Session, code: str) -> MatterInfo:

@@ -90,6 +90,8 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
 
 def get_engine() -> Engine:
     global _engine, _session_factory
+    import urbanops.core.models_registry  # noqa: F401  (every table known before any query)
+
     with _lock:
         if _engine is None:
             settings = get_settings()

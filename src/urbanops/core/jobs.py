@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from procrastinate import App, PsycopgConnector
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from urbanops.core.db import database_url
@@ -50,6 +50,34 @@ def enqueue(
             "at": scheduled_at,
         },
     )
+
+
+_PENDING = "urbanops_pending_jobs"
+
+
+def enqueue_for(session: Session, task_name: str, obj: Any, arg: str, queue: str = "default") -> None:
+    """Enqueue `task_name(arg=obj.id)` in the flush that gives `obj` its id (same transaction)."""
+    session.info.setdefault(_PENDING, []).append((task_name, obj, arg, queue))
+
+
+@event.listens_for(Session, "after_flush")
+def _defer_pending(session: Session, _ctx: Any) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    ready = [p for p in pending if getattr(p[1], "id", None) is not None]
+    session.info[_PENDING] = [p for p in pending if getattr(p[1], "id", None) is None]
+    if not ready:
+        return
+    params: dict[str, Any] = {}
+    rows = []
+    for i, (task, obj, arg, queue) in enumerate(ready):
+        rows.append(
+            f"ROW(:q{i}, :t{i}, 0, NULL, NULL, CAST(:a{i} AS jsonb), NULL)::procrastinate_job_to_defer_v1"
+        )
+        params |= {f"q{i}": queue, f"t{i}": task, f"a{i}": json.dumps({arg: obj.id})}
+    sql = f"SELECT procrastinate_defer_jobs_v1(ARRAY[{', '.join(rows)}])"
+    session.connection().execute(text(sql), params)
 
 
 def conninfo() -> str:

@@ -4,9 +4,9 @@ from urbanops.areas import models as _areas  # noqa: F401
 from urbanops.cases import models as _cases  # noqa: F401
 from urbanops.catalogue import models as _catalogue  # noqa: F401
 from urbanops.core import calendar_store as _calendar  # noqa: F401
+from urbanops.core.db import Base
 from urbanops.identity import models as _identity  # noqa: F401
 from urbanops.notifications import models as _notifications  # noqa: F401
 from urbanops.reports import models as _reports  # noqa: F401
-from urbanops.core.db import Base
 
 metadata = Base.metadata

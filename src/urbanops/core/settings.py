@@ -12,7 +12,6 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 DEV_SECRET = "urbanops-development-secret-change-me"
 
 

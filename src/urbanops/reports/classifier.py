@@ -1,6 +1,6 @@
 """Classify report text to catalogue matters (GB/T 47678.5-2026 codes).
 
-A character n-gram TF-IDF vectoriser and a multinomial logistic regression, trained from pairs of
+A character n-gram TF-IDF vectoriser and a linear model with logistic loss, trained from pairs of
 (text, matter_code): the seed corpus shipped in ``urbanops/data/classifier/`` for a cold start,
 then labelled cases and operator corrections. Character n-grams need no word segmentation, which
 suits Chinese text with typos, homophones and Cantonese wording.
@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 import sklearn
+from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
@@ -126,20 +127,27 @@ class IncompatibleModel(ValueError):
 
 
 def _build_pipeline() -> Pipeline:
+    # Chosen on the seed corpus (5-fold top-1/top-3 and calibration) and the probe set: unigrams
+    # and bigrams beat (1, 3), (1, 4) and (2, 4); char_wb edges out char; SGD with logistic loss
+    # matches LogisticRegression and calibrated LinearSVC in accuracy, fits several times faster,
+    # and with this light regularisation its confidences track accuracy best.
     return Pipeline(
         [
             (
                 "tfidf",
                 TfidfVectorizer(
                     analyzer="char_wb",
-                    ngram_range=(1, 3),
+                    ngram_range=(1, 2),
                     sublinear_tf=True,
                     min_df=1,
                     preprocessor=normalise,
                     dtype=np.float64,
                 ),
             ),
-            ("model", LogisticRegression(C=20.0, max_iter=2000)),
+            (
+                "model",
+                SGDClassifier(loss="log_loss", alpha=2e-6, max_iter=50, tol=None, random_state=0),
+            ),
         ]
     )
 
@@ -148,24 +156,25 @@ class TextClassifier:
     """A trained text → matter classifier.
 
     ``suggest`` runs a compiled fast path (a vocabulary lookup and one small matrix product)
-    equivalent to the scikit-learn pipeline's ``predict_proba``; ``pipeline`` stays available for
-    batch use.
+    that gives the same probabilities as the scikit-learn pipeline's ``predict_proba`` (one-vs-rest
+    logistic scores, normalised to sum to 1) without its per-call validation overhead;
+    ``pipeline`` stays available for batch use. Read-only after construction, so one instance
+    can serve many threads.
     """
 
     def __init__(self, pipeline: Pipeline, *, trained_at_samples: int) -> None:
         self.pipeline = pipeline
         self.trained_at_samples = trained_at_samples
         vectorizer: TfidfVectorizer = pipeline.named_steps["tfidf"]
-        model: LogisticRegression = pipeline.named_steps["model"]
+        model: SGDClassifier = pipeline.named_steps["model"]
         self._analyze = vectorizer.build_analyzer()
         self._vocabulary: dict[str, int] = vectorizer.vocabulary_
         self._idf: np.ndarray = vectorizer.idf_
         self._coef_t: np.ndarray = np.ascontiguousarray(model.coef_.T)
-        self._intercept: np.ndarray = model.intercept_
+        self._intercept: np.ndarray = np.asarray(model.intercept_)
         self._classes: tuple[str, ...] = tuple(str(c) for c in model.classes_)
-        if len(self._classes) == 2:  # binary LR keeps one row of weights for the second class
-            self._coef_t = np.hstack([-self._coef_t, self._coef_t]) / 2.0
-            self._intercept = np.array([-self._intercept[0], self._intercept[0]]) / 2.0
+        # A binary model keeps one column of weights, for the second class.
+        self._binary = len(self._classes) == 2
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -187,8 +196,10 @@ class TextClassifier:
         weights = np.asarray(values)
         weights /= math.sqrt(float(weights @ weights))
         scores = weights @ self._coef_t[columns] + self._intercept
-        scores = np.exp(scores - scores.max())
-        return scores / scores.sum()
+        proba = expit(scores)
+        if self._binary:
+            return np.array([1.0 - proba[0], proba[0]])
+        return proba / proba.sum()
 
     def suggest(self, text: str, k: int = 3) -> list[Suggestion]:
         """The ``k`` likeliest matters for ``text``, most confident first.
@@ -246,10 +257,14 @@ class TextClassifier:
                 f"text classifier was trained with scikit-learn {header.get('sklearn')}, "
                 f"this process runs {sklearn.__version__}; retrain the model"
             )
-        pipeline = pickle.loads(data[end + 1 :])  # noqa: S301 - only bytes this project wrote
+        samples = header.get("trained_at_samples")
+        if not isinstance(samples, int):
+            raise IncompatibleModel("text classifier header lacks trained_at_samples")
+        # A pickle: load only bytes this project wrote (see `to_bytes`).
+        pipeline = pickle.loads(data[end + 1 :])
         if not isinstance(pipeline, Pipeline):
             raise IncompatibleModel("serialised text classifier holds no pipeline")
-        return cls(pipeline, trained_at_samples=int(header["trained_at_samples"]))
+        return cls(pipeline, trained_at_samples=samples)
 
 
 def _validated(samples: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
@@ -299,7 +314,9 @@ class Evaluation:
     n_classes: int
 
 
-def top_k_accuracy(model: TextClassifier, samples: Sequence[tuple[str, str]]) -> tuple[float, float]:
+def top_k_accuracy(
+    model: TextClassifier, samples: Sequence[tuple[str, str]]
+) -> tuple[float, float]:
     """Top-1 and top-3 accuracy of ``model`` on (text, matter_code) pairs."""
     if not samples:
         raise ValueError("no samples to score")

@@ -31,6 +31,7 @@ from urbanops.reports.suggest import Suggestion, suggest
 
 A = CaseAction
 EARTH_RADIUS_M = 6371008.8
+OPEN_VALUES = sorted(str(s) for s in OPEN_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -60,18 +61,17 @@ def find_duplicate(
     res = settings.geo.h3_resolution
     ring = max(1, math.ceil(radius / h3.average_hexagon_edge_length(res, unit="m")))
     cells = list(h3.grid_disk(h3.latlng_to_cell(lat, lon, res), ring))
-    candidates = session.scalars(
-        select(Case).where(
+    rows = session.execute(
+        select(Case.id, Case.lat, Case.lon).where(
             Case.h3_cell.in_(cells),
             Case.matter_code == matter_code,
-            Case.status.in_([str(s) for s in OPEN_STATUSES]),
+            Case.status.in_(OPEN_VALUES),
             Case.merged_into_id.is_(None),
             Case.reported_at >= now - timedelta(days=settings.intake.duplicate_window_days),
         )
     ).all()
-    near = [(distance_m(lat, lon, c.lat, c.lon), c.id, c) for c in candidates]
-    near = [n for n in near if n[0] <= radius]
-    return min(near)[2] if near else None
+    near = sorted((d, cid) for cid, clat, clon in rows if (d := distance_m(lat, lon, clat, clon)) <= radius)
+    return cases.get_case(session, near[0][1], for_update=True) if near else None
 
 
 def _replay(session: Session, key: str) -> IntakeResult | None:
@@ -103,11 +103,10 @@ def submit_report(
     if data.category_code:
         catalogue.require_category(session, data.category_code)
 
-    suggestions = suggest(session, data.description, category_code=data.category_code)
     matter = data.matter_code
-    if matter is None and suggestions:
-        if suggestions[0].confidence >= get_settings().intake.confidence_threshold:
-            matter = suggestions[0].matter_code
+    suggestions = [] if matter else suggest(session, data.description, category_code=data.category_code)
+    if matter is None and suggestions and suggestions[0].confidence >= get_settings().intake.confidence_threshold:
+        matter = suggestions[0].matter_code
 
     report = Report(
         source=source, submitted_at=now, description=data.description, lat=lat, lon=lon,
@@ -130,7 +129,7 @@ def submit_report(
                      suggestions=suggestions)
 
     case = Case(
-        number=cases.next_case_number(session, now), status=str(CaseStatus.reported), source=source,
+        status=str(CaseStatus.reported), source=source,
         matter_code=matter, category_code=data.category_code, description=data.description,
         address=data.address, lat=lat, lon=lon,
         h3_cell=h3.latlng_to_cell(lat, lon, get_settings().geo.h3_resolution),

@@ -41,10 +41,12 @@ def active_model(session: Session) -> clf.TextClassifier | None:
     cached = _model
     if cached is not None and cached[0] == row:
         return cached[1]
-    blob = session.scalar(select(ClassifierModel.blob).where(ClassifierModel.id == row))
-    assert blob is not None
-    model = clf.TextClassifier.from_bytes(blob)
-    with _lock:
+    with _lock:  # one thread deserialises a new model; the others wait for it
+        if _model is not None and _model[0] == row:
+            return _model[1]
+        blob = session.scalar(select(ClassifierModel.blob).where(ClassifierModel.id == row))
+        assert blob is not None
+        model = clf.TextClassifier.from_bytes(blob)
         _model = (row, model)
     return model
 

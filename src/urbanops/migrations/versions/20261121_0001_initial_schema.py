@@ -1,8 +1,8 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-21 23:16:34.231226
+Revises:
+Create Date: 2026-11-21 23:39:44.542036
 """
 
 from collections.abc import Sequence
@@ -165,7 +165,7 @@ def upgrade() -> None:
     op.create_index(op.f('ix_app_user_unit_id'), 'app_user', ['unit_id'], unique=False)
     op.create_table('case',
     sa.Column('id', sa.BigInteger(), nullable=False),
-    sa.Column('number', sa.String(length=20), nullable=False),
+    sa.Column('number', sa.String(length=20), server_default=sa.text("to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(mod(nextval('case_number_seq'), 1000000)::text, 6, '0')"), nullable=False),
     sa.Column('status', sa.String(length=24), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('matter_code', sa.String(length=5), nullable=True),

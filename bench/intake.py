@@ -1,0 +1,225 @@
+"""Intake benchmark: reports over HTTP to a server started here, against the database's ceiling.
+
+1. Starts `urbanops serve` in a subprocess on a fresh embedded PostgreSQL (temporary home).
+2. Submits N reports with C concurrent clients (REST API or Open311), each at a distinct
+   random point inside a town with a known matter, so every report takes the automatic
+   accept → register → dispatch path.
+3. Measures, in the same run, the ceiling: single-row INSERT+COMMIT per statement through the
+   same driver (psycopg 3) with the same concurrency against the same server.
+
+The last line is
+`intake: reports=N throughput=X/s p50_ms=Y p99_ms=Z ceiling=W/s ratio=R`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import shapely
+
+MATTERS = ["06042", "06010", "09006", "01037", "07001", "06036", "09009", "08004"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _points(n: int, seed: int = 20261121) -> list[tuple[float, float]]:
+    from urbanops.core.geo import load_town_shapes
+
+    towns = load_town_shapes()
+    rng = random.Random(seed)
+    out: list[tuple[float, float]] = []
+    weights = [t.geometry.area for t in towns]
+    while len(out) < n:
+        town = rng.choices(towns, weights)[0]
+        minx, miny, maxx, maxy = town.geometry.bounds
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if town.geometry.contains(shapely.Point(x, y)):
+            out.append((y, x))
+    return out
+
+
+def _percentile(sorted_ms: list[float], q: float) -> float:
+    if not sorted_ms:
+        return 0.0
+    i = min(len(sorted_ms) - 1, max(0, round(q * (len(sorted_ms) - 1))))
+    return sorted_ms[i]
+
+
+class _Conn:
+    """A minimal keep-alive HTTP/1.1 client connection: the load generator must cost the
+    machine as little as possible (a general-purpose client costs more CPU than the server)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, content_type: str, headers: dict[str, str]) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
+                f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
+        head += [f"{k}: {v}" for k, v in headers.items()]
+        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length, close = 0, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "connection" and value.strip().lower() == "close":
+                close = True
+        await self.reader.readexactly(length)
+        if close:
+            await self.close()
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+def _request(i: int, lat: float, lon: float, key: str, via: str) -> tuple[str, bytes, str, dict[str, str]]:
+    matter = MATTERS[i % len(MATTERS)]
+    if via == "open311":
+        form = urlencode({"api_key": key, "service_code": matter, "lat": lat, "long": lon,
+                          "description": f"benchmark report {i}"})
+        return "/open311/v2/requests.json", form.encode(), "application/x-www-form-urlencoded", {}
+    body = json.dumps({"lat": lat, "lon": lon, "matter_code": matter, "description": f"benchmark report {i}"})
+    return "/api/v1/reports", body.encode(), "application/json", {"X-API-Key": key}
+
+
+async def _load(port: int, key: str, points: list[tuple[float, float]], concurrency: int,
+                via: str) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    work = list(enumerate(points))
+    warm, work = work[:concurrency], work[concurrency:]
+    conns = [_Conn("127.0.0.1", port) for _ in range(concurrency)]
+
+    async def one(conn: _Conn, i: int, lat: float, lon: float, record: bool) -> None:
+        nonlocal errors
+        t0 = time.perf_counter()
+        status = await conn.post(*_request(i, lat, lon, key, via))
+        if record:
+            latencies.append((time.perf_counter() - t0) * 1000)
+            errors += status >= 300
+
+    async def worker(conn: _Conn) -> None:
+        while work:
+            i, (lat, lon) = work.pop()
+            await one(conn, i, lat, lon, True)
+
+    # warm up: open every connection once
+    await asyncio.gather(*(one(c, i, lat, lon, False) for c, (i, (lat, lon)) in zip(conns, warm, strict=False)))
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in conns))
+    wall = time.perf_counter() - t0
+    for c in conns:
+        await c.close()
+    return wall, sorted(latencies), errors
+
+
+def _ceiling(conninfo: str, n: int, concurrency: int) -> float:
+    """Single-row INSERT + COMMIT per statement, same driver and concurrency."""
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_ceiling")
+        conn.execute("CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, payload text NOT NULL,"
+                     " at timestamptz NOT NULL DEFAULT now())")
+    per = [n // concurrency + (1 if i < n % concurrency else 0) for i in range(concurrency)]
+    conns = [psycopg.connect(conninfo) for _ in range(concurrency)]
+    barrier = threading.Barrier(concurrency + 1)
+
+    def run(conn: psycopg.Connection, count: int) -> None:
+        barrier.wait()
+        for i in range(count):
+            conn.execute("INSERT INTO bench_ceiling (payload) VALUES (%s)", (f"row {i}",))
+            conn.commit()
+
+    threads = [threading.Thread(target=run, args=(c, k)) for c, k in zip(conns, per, strict=True)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    for c in conns:
+        c.close()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("DROP TABLE bench_ceiling")
+    return n / wall
+
+
+def run(*, reports: int, concurrency: int, via: str, progress: Callable[[str], None]) -> None:
+    if via not in ("api", "open311"):
+        raise SystemExit("--via must be api or open311")
+    home = Path(tempfile.mkdtemp(prefix="urbanops-bench-"))
+    port = _free_port()
+    env = {**os.environ, "URBANOPS_HOME": str(home), "URBANOPS_EMBEDDED_WORKER": "false"}
+    env.pop("URBANOPS_DATABASE_URL", None)
+    exe = Path(sys.executable).with_name("urbanops")
+    progress(f"starting a server on a fresh embedded database in {home}")
+    server = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port)], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise SystemExit(f"server exited: {server.stderr.read() if server.stderr else ''}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        else:
+            raise SystemExit("server did not become healthy")
+        out = subprocess.run([str(exe), "apikey", "create", "benchmark"], env=env, check=True,
+                             capture_output=True, text=True)
+        key = out.stdout.strip().splitlines()[-1]
+        points = _points(reports + concurrency)
+        progress(f"submitting {reports} reports via {via} with concurrency {concurrency}")
+        wall, lat, errors = asyncio.run(_load(port, key, points, concurrency, via))
+        if errors:
+            progress(f"{errors} requests failed")
+        conninfo = f"postgresql://postgres:@/urbanops?host={(home / 'pgdata').resolve()}"
+        progress("measuring the database ceiling (single-row INSERT+COMMIT)")
+        ceiling = _ceiling(conninfo, reports, concurrency)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    throughput = reports / wall
+    print(f"errors={errors} wall_s={wall:.2f}")
+    print(
+        f"intake: reports={reports} throughput={throughput:.1f}/s p50_ms={_percentile(lat, 0.5):.1f} "
+        f"p99_ms={_percentile(lat, 0.99):.1f} ceiling={ceiling:.1f}/s ratio={throughput / ceiling:.3f}"
+    )
