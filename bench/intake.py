@@ -173,7 +173,7 @@ def _ceiling(conninfo: str, n: int, concurrency: int) -> float:
     return n / wall
 
 
-def run(*, reports: int, concurrency: int, via: str, progress: Callable[[str], None]) -> None:
+def run(*, reports: int, concurrency: int, via: str, progress: Callable[[str], None], workers: int = 2) -> None:
     if via not in ("api", "open311"):
         raise SystemExit("--via must be api or open311")
     home = Path(tempfile.mkdtemp(prefix="urbanops-bench-"))
@@ -183,7 +183,7 @@ def run(*, reports: int, concurrency: int, via: str, progress: Callable[[str], N
     exe = Path(sys.executable).with_name("urbanops")
     progress(f"starting a server on a fresh embedded database in {home}")
     server = subprocess.Popen(
-        [str(exe), "serve", "--port", str(port)], env=env,
+        [str(exe), "serve", "--port", str(port), "--workers", str(workers)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     url = f"http://127.0.0.1:{port}"

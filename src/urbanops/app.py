@@ -61,3 +61,13 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         return Health(status="ok", database="ok" if ping(session) else "down", version=__version__)
 
     return app
+
+
+def serving_app() -> FastAPI:
+    """The app as `urbanops serve` runs it: reference data preloaded, and an in-process job
+    worker when the database is the embedded one (unless URBANOPS_EMBEDDED_WORKER=false)."""
+    from urbanops.core.db import is_embedded
+    from urbanops.core.settings import get_settings
+
+    settings = get_settings()
+    return create_app(embedded_worker=is_embedded(settings) and settings.embedded_worker, warm_up=True)

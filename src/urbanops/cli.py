@@ -38,15 +38,15 @@ def fail(exc: DomainError) -> None:
     raise typer.Exit(code=2)
 
 
-def _serve(host: str, port: int, *, demo: bool) -> None:
+Workers = Annotated[int, typer.Option(min=1, max=64, help="web worker processes")]
+
+
+def _serve(host: str, port: int, *, demo: bool, workers: int = 1) -> None:
     import uvicorn
 
-    from urbanops.app import create_app
+    from urbanops.app import serving_app
     from urbanops.bootstrap import demo_logins, load_demo, prepare_database
-    from urbanops.core.db import is_embedded
-    from urbanops.core.settings import get_settings
 
-    settings = get_settings()
     prepare_database(utcnow(), progress)
     if demo:
         if load_demo(utcnow(), progress):
@@ -61,22 +61,24 @@ def _serve(host: str, port: int, *, demo: bool) -> None:
         typer.echo("  demo logins (username / password):")
         for username, password, name in demo_logins():
             typer.echo(f"    {username:<14} {password:<10} {name}")
-    embedded_worker = is_embedded(settings) and settings.embedded_worker
-    uvicorn.run(
-        create_app(embedded_worker=embedded_worker, warm_up=True), host=host, port=port, log_level="info"
-    )
+    if workers > 1:
+        # each process builds its app from the factory (and joins the embedded server)
+        uvicorn.run("urbanops.app:serving_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning")
+        return
+    uvicorn.run(serving_app(), host=host, port=port, log_level="info")
 
 
 @app.command()
-def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
     """Run the platform (migrations and reference data first)."""
-    _serve(host, port, demo=False)
+    _serve(host, port, demo=False, workers=workers)
 
 
 @app.command()
-def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def demo(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
     """Load the demo data unless already loaded, then serve."""
-    _serve(host, port, demo=True)
+    _serve(host, port, demo=True, workers=workers)
 
 
 @app.command()
@@ -195,6 +197,7 @@ def bench_intake(
     reports: Annotated[int, typer.Option(min=1)] = 2000,
     concurrency: Annotated[int, typer.Option(min=1, max=512)] = 32,
     via: Annotated[str, typer.Option(help="api | open311")] = "api",
+    workers: Annotated[int, typer.Option(min=1, max=16, help="server worker processes")] = 2,
 ) -> None:
     """Submit reports over HTTP to a server started here, and compare with the database's ceiling."""
     root = Path(__file__).resolve().parents[2]
@@ -204,7 +207,7 @@ def bench_intake(
     except ImportError:
         typer.echo("the benchmark code (bench/) is in the source tree; run from a checkout", err=True)
         raise typer.Exit(code=2) from None
-    run(reports=reports, concurrency=concurrency, via=via, progress=progress)
+    run(reports=reports, concurrency=concurrency, via=via, progress=progress, workers=workers)
 
 
 @classifier_app.command("evaluate")

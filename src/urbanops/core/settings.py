@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     env: str = "development"  # development | production | test
     home: Path = Path("./var")
     database_url: str | None = None
-    db_pool_size: int = 20
+    db_pool_size: int = 40
     timezone: str = "Asia/Shanghai"
     demo_mode: bool = False
     embedded_worker: bool = True

@@ -41,7 +41,7 @@ def current_caller(
         found = service.api_key_actor(session, x_api_key)
         if found is None:
             raise NotAuthenticated("API 密钥无效", code="invalid_api_key", message_en="invalid API key")
-        return Caller(found[1], found[0].id)
+        return Caller(found[1], found[0])
     if token:
         return Caller(service.actor_for_user(service.user_from_token(session, token)))
     raise NotAuthenticated(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import datetime, timedelta
 
 import jwt
@@ -114,10 +115,22 @@ def create_api_key(session: Session, name: str) -> tuple[ApiKey, str]:
     return row, secret
 
 
-def api_key_actor(session: Session, key: str) -> tuple[ApiKey, Actor] | None:
-    row = session.scalars(
-        select(ApiKey).where(ApiKey.key_hash == _digest(key), ApiKey.revoked_at.is_(None))
-    ).one_or_none()
-    if row is None:
-        return None
-    return row, Actor(kind=ActorKind.api, id=row.id, label=row.name)
+API_KEY_CACHE_SECONDS = 30.0
+_key_cache: dict[str, tuple[float, int, str]] = {}
+
+
+def api_key_actor(session: Session, key: str) -> tuple[int, Actor] | None:
+    """The system holding `key`; valid keys are remembered for 30 s (a revocation takes
+    effect within that time), unknown keys are looked up every time."""
+    digest = _digest(key)
+    hit = _key_cache.get(digest)
+    if hit is None or time.monotonic() - hit[0] > API_KEY_CACHE_SECONDS:
+        row = session.execute(
+            select(ApiKey.id, ApiKey.name).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
+        ).one_or_none()
+        if row is None:
+            _key_cache.pop(digest, None)
+            return None
+        hit = (time.monotonic(), row.id, row.name)
+        _key_cache[digest] = hit
+    return hit[1], Actor(kind=ActorKind.api, id=hit[1], label=hit[2])
