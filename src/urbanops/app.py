@@ -56,6 +56,14 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     for router in (identity_router, cases_router, reports_router, areas_router, catalogue_router):
         app.include_router(router)
 
+    from urbanops.reports.citizen_api import router as citizen_router
+    from urbanops.web.pages import mount_static
+    from urbanops.web.pages import router as pages_router
+
+    app.include_router(citizen_router)
+    app.include_router(pages_router)
+    mount_static(app)
+
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz(session: SessionDep) -> Health:
         return Health(status="ok", database="ok" if ping(session) else "down", version=__version__)

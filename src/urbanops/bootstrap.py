@@ -89,6 +89,8 @@ def load_demo(now: datetime, progress: Progress = _quiet) -> bool:
                 session, username=username, password=DEMO_PASSWORD, display_name=name,
                 roles=roles, unit_id=unit_ids[unit] if unit else None,
             )
+        progress("adding demo service stations")
+        load_demo_stations(session)
         progress("submitting demo reports")
         clerk = identity.actor_for_user(users["clerk"])
         for i, (lat, lon, text, category) in enumerate(DEMO_REPORTS):
@@ -116,3 +118,17 @@ def warm_up() -> None:
         catalogue.snapshot(session)
         working_calendar(session)
         suggest.active_model(session)
+
+
+def load_demo_stations(session: Session) -> None:
+    """Service stations for the demo, each marked as demo (is_demo) and named （演示）."""
+    from urbanops.areas.models import ServiceStation
+    from urbanops.core.resources import read_csv
+
+    for row in read_csv("service_stations_demo.csv"):
+        session.add(ServiceStation(
+            name=row["name"], town_code=row["town_code"], address=row["address"], lat=float(row["lat"]),
+            lon=float(row["lon"]), amenities=row["amenities"].split(), opening_hours=row["opening_hours"],
+            is_demo=True,
+        ))
+    session.flush()

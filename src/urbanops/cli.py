@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -46,6 +47,12 @@ def _serve(host: str, port: int, *, demo: bool, workers: int = 1) -> None:
 
     from urbanops.app import serving_app
     from urbanops.bootstrap import demo_logins, load_demo, prepare_database
+    from urbanops.core.settings import get_settings
+
+    if demo:
+        # demo mode shows one-time codes on the sign-in page; worker processes inherit it
+        os.environ["URBANOPS_DEMO_MODE"] = "true"
+        get_settings().demo_mode = True
 
     prepare_database(utcnow(), progress)
     if demo:
@@ -55,6 +62,7 @@ def _serve(host: str, port: int, *, demo: bool, workers: int = 1) -> None:
             progress("demo data already loaded")
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     typer.echo(f"UrbanOps is running at {url}")
+    typer.echo(f"  citizen app:   {url}/m/")
     typer.echo(f"  API docs:      {url}/docs")
     typer.echo(f"  health:        {url}/healthz")
     if demo:

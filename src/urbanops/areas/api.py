@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -54,3 +54,10 @@ def towns(session: SessionDep) -> list[TownOut]:
 def units(session: SessionDep) -> list[UnitOut]:
     rows = session.scalars(select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.kind, Unit.code))
     return [UnitOut(id=u.id, code=u.code, name=u.name, kind=u.kind, town_code=u.town_code) for u in rows]
+
+
+@router.get("/towns.geojson")
+def towns_geojson(session: SessionDep) -> Response:
+    """Town boundaries (simplified to ~20 m) as the offline base layer of the maps."""
+    return Response(content=service.towns_geojson(session), media_type="application/geo+json",
+                    headers={"Cache-Control": "public, max-age=3600"})

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from urbanops.core.db import Base
@@ -85,3 +95,18 @@ class Responsibility(Base):
     matter_class: Mapped[str | None] = mapped_column(ForeignKey("matter_class.code"))
     matter_code: Mapped[str | None] = mapped_column(ForeignKey("matter.code"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+
+
+class ServiceStation(Base):
+    """城市服务驿站 / 爱心驿站: a place where outdoor workers and citizens can rest."""
+
+    __tablename__ = "service_station"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    town_code: Mapped[str | None] = mapped_column(ForeignKey("town.code"))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    amenities: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
+    opening_hours: Mapped[str] = mapped_column(String(100), default="")
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")

@@ -6,9 +6,11 @@ refreshed after `REFRESH_SECONDS` (edits in another process) or at once after an
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import shapely
+import shapely.geometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -130,3 +132,21 @@ def unit_name(session: Session, unit_id: int) -> str:
 def town_name(session: Session, code: str) -> str | None:
     town = session.get(Town, code)
     return town.name if town else None
+
+
+_geojson: RefCache[bytes] = RefCache(3600)
+
+
+def towns_geojson(session: Session) -> bytes:
+    def load() -> bytes:
+        features = []
+        for code, name, wkb in session.execute(
+            select(Town.code, Town.name, Town.geometry_wkb).where(Town.geometry_wkb.is_not(None)).order_by(Town.code)
+        ):
+            geom = shapely.from_wkb(wkb).simplify(0.0002, preserve_topology=True)
+            features.append({"type": "Feature", "properties": {"code": code, "name": name},
+                             "geometry": shapely.geometry.mapping(geom)})
+        return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
+                          separators=(",", ":")).encode()
+
+    return _geojson.get(load)

@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from urbanops.core.clock import utcnow
 from urbanops.core.errors import NotAuthenticated
 from urbanops.core.web import SessionDep
-from urbanops.identity import service
+from urbanops.identity import citizens, service
+from urbanops.identity.models import Citizen
 from urbanops.identity.roles import Actor
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -50,3 +52,18 @@ def current_caller(
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+CITIZEN_COOKIE = "uo_citizen"
+
+
+def current_citizen(
+    request: Request, session: SessionDep, x_citizen_token: Annotated[str | None, Header()] = None
+) -> Citizen:
+    token = x_citizen_token or request.cookies.get(CITIZEN_COOKIE)
+    if not token:
+        raise NotAuthenticated("请先用手机号登录", code="citizen_not_signed_in", message_en="sign in with your phone first")
+    return citizens.citizen_from_token(session, token, utcnow())
+
+
+CitizenDep = Annotated[Citizen, Depends(current_citizen)]

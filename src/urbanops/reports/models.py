@@ -50,3 +50,20 @@ class ClassifierModel(Base):
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     blob: Mapped[bytes] = mapped_column(LargeBinary)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Photo(Base):
+    """An uploaded photo, re-encoded without metadata; `gps_*` came from its EXIF, if any."""
+
+    __tablename__ = "photo"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime]
+    citizen_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(BigInteger)
+    height: Mapped[int] = mapped_column(BigInteger)
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    key: Mapped[str] = mapped_column(String(100))
+    thumb_key: Mapped[str] = mapped_column(String(100))

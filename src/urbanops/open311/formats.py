@@ -1,0 +1,131 @@
+"""Open311 output: XML (required by the spec) and JSON (the "Spark convention": wrapper elements
+dropped, a top-level array for collections), and the Open311 error document.
+
+Payloads are plain data (dicts, lists, strings, numbers, booleans, None) built from the
+dataclasses in `urbanops.open311.schemas`; one payload renders to both formats.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import asdict, is_dataclass
+from enum import StrEnum
+from typing import Any
+
+from fastapi import Response
+
+from urbanops.core.errors import NotFound
+
+XML_TYPE = "text/xml; charset=utf-8"
+JSON_TYPE = "application/json; charset=utf-8"
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
+
+# element name of the items of each list, for XML
+LIST_ITEMS: Mapping[str, str] = {
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
+
+# characters XML 1.0 cannot carry, even escaped (control characters, lone surrogates, U+FFFE/F)
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+class Format(StrEnum):
+    xml = "xml"
+    json = "json"
+
+
+def parse_format(suffix: str) -> Format:
+    """The format named by a URL suffix (`services.xml`); anything else is not a resource here."""
+    try:
+        return Format(suffix)
+    except ValueError:
+        raise NotFound(
+            f"不支持的格式“{suffix}”，请使用 .xml 或 .json",
+            code="unknown_format",
+            message_en=f"unknown format {suffix!r}: use .xml or .json",
+        ) from None
+
+
+def format_of_path(path: str) -> Format:
+    """The format to answer in when all we have is the path (errors): JSON for `.json`, else XML."""
+    return Format.json if path.endswith(".json") else Format.xml
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses (and lists of them) as dicts, keeping field order."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _NOT_XML.sub("", str(value))
+
+
+def _append(parent: ET.Element, tag: str, value: Any) -> None:
+    element = ET.SubElement(parent, tag)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _append(element, str(key), item)
+    elif isinstance(value, list | tuple):
+        item_tag = LIST_ITEMS.get(tag, "item")
+        for item in value:
+            _append(element, item_tag, item)
+    else:
+        element.text = _text(value)
+
+
+def to_xml(root: str, item: str | None, payload: Any) -> bytes:
+    """`<root><item>…</item>…</root>` for a list, `<root>…</root>` for a single object."""
+    data = plain(payload)
+    element = ET.Element(root)
+    if item is not None:
+        for entry in data:
+            _append(element, item, entry)
+    else:
+        for key, value in data.items():
+            _append(element, key, value)
+    return (XML_DECLARATION + ET.tostring(element, encoding="unicode")).encode("utf-8")
+
+
+def to_json(payload: Any) -> bytes:
+    return json.dumps(plain(payload), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def render(
+    fmt: Format,
+    root: str,
+    item: str | None,
+    payload: Any,
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """One Open311 document: `item` names the elements of a collection (None: a single object)."""
+    if fmt is Format.json:
+        return Response(to_json(payload), status_code=status, media_type=JSON_TYPE, headers=headers)
+    return Response(
+        to_xml(root, item, payload), status_code=status, media_type=XML_TYPE, headers=headers
+    )
+
+
+def error_response(
+    fmt: Format, status: int, description: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """`[{"code": 400, "description": "…"}]` / `<errors><error><code>400</code>…</error></errors>`."""
+    return render(
+        fmt, "errors", "error", [{"code": status, "description": description}],
+        status=status, headers=headers,
+    )

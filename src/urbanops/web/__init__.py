@@ -1,0 +1,1 @@
+"""Server-rendered pages and static assets: the citizen app (/m/), the landing page, media."""

@@ -1,0 +1,69 @@
+"""Page routes: the landing page, the citizen app shell (a PWA), its manifest and service
+worker, uploaded media, static files and the front-end libraries installed by npm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from urbanops import __version__
+from urbanops.core.errors import NotFound
+from urbanops.core.settings import get_settings
+from urbanops.core.storage import photo_store
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+
+# front-end libraries come from npm (`make install`), never from the repository
+VENDOR = {
+    "leaflet": ROOT / "node_modules" / "leaflet" / "dist",
+    "htmx": ROOT / "node_modules" / "htmx.org" / "dist",
+    "echarts": ROOT / "node_modules" / "echarts" / "dist",
+}
+
+
+@router.get("/", response_class=HTMLResponse)
+def landing(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "landing.html", {"version": __version__})
+
+
+@router.get("/m/", response_class=HTMLResponse)
+def citizen_app(request: Request) -> HTMLResponse:
+    settings = get_settings()
+    return templates.TemplateResponse(
+        request, "m/index.html",
+        {"version": __version__, "demo": settings.demo_mode, "tile_url": settings.geo.tile_url},
+    )
+
+
+@router.get("/m/manifest.webmanifest")
+def manifest() -> FileResponse:
+    return FileResponse(HERE / "static" / "m" / "manifest.webmanifest", media_type="application/manifest+json")
+
+
+@router.get("/m/sw.js")
+def service_worker() -> FileResponse:
+    # served from /m/ so that its scope is the app
+    return FileResponse(HERE / "static" / "m" / "sw.js", media_type="text/javascript",
+                        headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/media/{key}")
+def media(key: str) -> Response:
+    path = photo_store().path(key)
+    if path is None:
+        raise NotFound("照片不存在", code="media_not_found", message_en="no such photo")
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+
+
+def mount_static(app: FastAPI) -> None:
+    app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="static")
+    for name, path in VENDOR.items():
+        if path.is_dir():
+            app.mount(f"/static/vendor/{name}", StaticFiles(directory=path), name=f"vendor-{name}")

@@ -1,0 +1,25 @@
+// Service worker of the citizen app: the shell works offline; API calls always go to the network
+// (drafts and unsent reports are kept by the page itself in IndexedDB).
+const CACHE = "urbanops-m-v1";
+const SHELL = ["/m/", "/static/app/m/app.css", "/static/app/m/app.js", "/static/vendor/leaflet/leaflet.css",
+  "/static/vendor/leaflet/leaflet.js", "/api/v1/categories", "/api/v1/towns.geojson", "/api/v1/towns"];
+
+self.addEventListener("install", (e) => {
+  e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+self.addEventListener("activate", (e) => {
+  e.waitUntil(caches.keys().then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+    .then(() => self.clients.claim()));
+});
+self.addEventListener("fetch", (e) => {
+  const url = new URL(e.request.url);
+  if (e.request.method !== "GET" || url.origin !== location.origin) return;
+  const shell = SHELL.includes(url.pathname) || url.pathname.startsWith("/static/");
+  if (!shell) return;
+  // network first, cache as fallback: updates arrive at once, offline still opens
+  e.respondWith(fetch(e.request).then((r) => {
+    const copy = r.clone();
+    caches.open(CACHE).then((c) => c.put(e.request, copy));
+    return r;
+  }).catch(() => caches.match(e.request, { ignoreSearch: true })));
+});
