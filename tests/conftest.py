@@ -65,6 +65,7 @@ def database_url() -> Iterator[str]:
 def engine(database_url: str) -> Engine:
     os.environ["URBANOPS_DATABASE_URL"] = database_url
     os.environ["URBANOPS_ENV"] = "test"
+    os.environ["URBANOPS_HOME"] = tempfile.mkdtemp(prefix="urbanops-test-home-")
     get_settings.cache_clear()
     from urbanops.bootstrap import prepare_database
 

@@ -56,12 +56,14 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     for router in (identity_router, cases_router, reports_router, areas_router, catalogue_router):
         app.include_router(router)
 
+    from urbanops.open311.api import router as open311_router
     from urbanops.reports.citizen_api import router as citizen_router
     from urbanops.web.pages import mount_static
     from urbanops.web.pages import router as pages_router
 
     app.include_router(citizen_router)
     app.include_router(pages_router)
+    app.include_router(open311_router)
     mount_static(app)
 
     @app.get("/healthz", response_model=Health, tags=["health"])

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import select
 
 from urbanops.areas import service as areas
 from urbanops.cases import queries
@@ -167,3 +169,54 @@ def case_action(
     _run(verb, session, actor, now, case_id, body or ActionIn())
     session.flush()
     return case_detail(session, actor, case_id)
+
+
+class CaseReportOut(BaseModel):
+    id: int
+    source: str
+    submitted_at: datetime
+    description: str
+    is_supporter: bool
+    reporter_name: str
+    phone_masked: str
+    citizen_id: int | None
+    media: list[str]
+
+
+@router.get("/{case_id}/reports", response_model=list[CaseReportOut])
+def case_reports(session: SessionDep, actor: StaffDep, case_id: int) -> list[CaseReportOut]:
+    """The reports of a case (the first one and its supporters); phone numbers masked."""
+    case = svc.get_case(session, case_id)
+    _visible(actor, case)
+    from urbanops.identity.citizens import mask_phone
+    from urbanops.identity.models import Citizen
+    from urbanops.reports.models import Report
+
+    rows = session.execute(
+        select(Report, Citizen.phone).outerjoin(Citizen, Citizen.id == Report.reporter_citizen_id)
+        .where(Report.case_id == case_id).order_by(Report.id)
+    ).all()
+    return [
+        CaseReportOut(id=r.id, source=r.source, submitted_at=r.submitted_at, description=r.description,
+                      is_supporter=r.is_supporter, reporter_name=r.reporter_name,
+                      phone_masked=mask_phone(phone or r.reporter_phone), citizen_id=r.reporter_citizen_id,
+                      media=[m for m in r.media if isinstance(m, str)])
+        for r, phone in rows
+    ]
+
+
+class SplitOut(BaseModel):
+    case_id: int
+    case_number: str
+    status: str
+    unit_id: int | None
+
+
+@router.post("/{case_id}/reports/{report_id}/split", response_model=SplitOut)
+def split_report(session: SessionDep, now: NowDep, actor: StaffDep, case_id: int, report_id: int) -> SplitOut:
+    """Undo a wrong duplicate match: the report becomes a case of its own."""
+    from urbanops.reports.merging import split_report as split
+
+    result = split(session, actor=actor, now=now, case_id=case_id, report_id=report_id)
+    return SplitOut(case_id=result.case.id, case_number=result.case.number, status=result.case.status,
+                    unit_id=result.case.unit_id)

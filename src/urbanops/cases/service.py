@@ -8,7 +8,7 @@ transaction (the caller commits), and enqueues notifications in that same transa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -181,6 +181,35 @@ def ladder_policy() -> LadderPolicy:
     )
 
 
+def event_values(
+    case: Case,
+    action: CaseAction,
+    *,
+    actor: Actor,
+    now: datetime,
+    from_status: str | None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    attachments: Sequence[Any] = (),
+    public: bool = True,
+) -> dict[str, Any]:
+    """The columns of the `CaseEvent` that records `action` on `case` (now in its new status)."""
+    return {
+        "case_id": case.id,
+        "at": now,
+        "action": str(action),
+        "from_status": from_status,
+        "to_status": case.status,
+        "actor_kind": str(actor.kind),
+        "actor_id": actor.id,
+        "actor_label": actor.label,
+        "note": note,
+        "data": data or {},
+        "attachments": list(attachments),
+        "public": public,
+    }
+
+
 def record(
     session: Session,
     case: Case,
@@ -196,24 +225,38 @@ def record(
     notify: bool = True,
 ) -> CaseEvent:
     event = CaseEvent(
-        case_id=case.id,
-        at=now,
-        action=str(action),
-        from_status=from_status,
-        to_status=case.status,
-        actor_kind=str(actor.kind),
-        actor_id=actor.id,
-        actor_label=actor.label,
-        note=note,
-        data=data or {},
-        attachments=list(attachments),
-        public=public,
+        **event_values(
+            case, action, actor=actor, now=now, from_status=from_status, note=note, data=data,
+            attachments=attachments, public=public,
+        )
     )
     session.add(event)
     case.updated_at = now
     if notify and action in NOTIFY_ACTIONS:
         jobs.enqueue_for(session, "notifications:notify_case_event", event, "event_id")
     return event
+
+
+def apply_action(
+    session: Session,
+    case: Case,
+    action: CaseAction,
+    *,
+    actor: Actor,
+    now: datetime,
+    restart_clock: bool = False,
+) -> str:
+    """The state change of `transition` without its timeline row: authorize, check the table,
+    change status and clock. Returns the status before."""
+    authorize(actor, case, action)
+    before = case.status
+    after = next_status(CaseStatus(before), action)
+    case.status = str(after)
+    if after != before or restart_clock:
+        _start_clock(session, case, now)
+    if after is S.closed:
+        case.closed_at = now
+    return before
 
 
 def transition(
@@ -231,14 +274,7 @@ def transition(
     notify: bool = True,
 ) -> CaseEvent:
     """Apply one action: authorize, check the table, change status, clock and timeline."""
-    authorize(actor, case, action)
-    before = case.status
-    after = next_status(CaseStatus(before), action)
-    case.status = str(after)
-    if after != before or restart_clock:
-        _start_clock(session, case, now)
-    if after is S.closed:
-        case.closed_at = now
+    before = apply_action(session, case, action, actor=actor, now=now, restart_clock=restart_clock)
     return record(
         session,
         case,
@@ -252,6 +288,63 @@ def transition(
         public=public,
         notify=notify,
     )
+
+
+# --- a case and its first steps written at once ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """A timeline row of a case that is not written yet (see `NewCase`)."""
+
+    values: dict[str, Any]  # the `CaseEvent` columns; `case_id` is filled in on insert
+    notify: bool
+
+
+@dataclass
+class NewCase:
+    """A case built in memory with its first timeline rows, to be written in one statement.
+
+    `submit` and `step` run the same rules as `record` and `transition` (the table, the
+    clock, authorization) on the unsaved case; the caller inserts `case` and `events` together
+    (see `urbanops.reports.service`), which costs one round trip instead of an ORM flush per row.
+    """
+
+    case: Case
+    events: list[PlannedEvent] = field(default_factory=list)
+
+    def submit(self, *, actor: Actor, now: datetime, data: dict[str, Any]) -> None:
+        """The timeline row of the report that opened the case."""
+        self._add(A.submit, actor=actor, now=now, from_status=None, data=data, notify=False)
+
+    def step(
+        self,
+        session: Session,
+        action: CaseAction,
+        *,
+        actor: Actor,
+        now: datetime,
+        data: dict[str, Any] | None = None,
+        notify: bool = True,
+    ) -> None:
+        """`transition` on the unsaved case."""
+        before = apply_action(session, self.case, action, actor=actor, now=now)
+        self._add(action, actor=actor, now=now, from_status=before, data=data, notify=notify)
+
+    def _add(
+        self,
+        action: CaseAction,
+        *,
+        actor: Actor,
+        now: datetime,
+        from_status: str | None,
+        data: dict[str, Any] | None,
+        notify: bool,
+    ) -> None:
+        values = event_values(self.case, action, actor=actor, now=now, from_status=from_status, data=data)
+        del values["case_id"]
+        self.case.updated_at = now
+        self.events.append(PlannedEvent(values, notify and action in NOTIFY_ACTIONS))
 
 
 def _require(text: str, field: str, what_zh: str) -> str:

@@ -11,11 +11,12 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, text
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import Column, DateTime, Engine, MetaData, create_engine, inspect, text
+from sqlalchemy.orm import DeclarativeBase, Mapper, Session, make_transient_to_detached, sessionmaker
 
 from urbanops.core.settings import Settings, get_settings
 
@@ -132,3 +133,51 @@ def unit_of_work() -> Iterator[Session]:
 
 def ping(session: Session) -> bool:
     return session.execute(text("SELECT 1")).scalar_one() == 1
+
+
+# --- rows written with a Core INSERT, kept as ORM instances -------------------------------------
+
+_FROM_DATABASE = object()
+
+
+@cache
+def _columns(mapper: Mapper[Any]) -> tuple[tuple[str, Column[Any]], ...]:
+    return tuple((prop.key, prop.columns[0]) for prop in mapper.column_attrs)
+
+
+def _default(column: Column[Any]) -> Any:
+    """The value of a column an INSERT leaves out (`_FROM_DATABASE` when the database makes it)."""
+    default = column.default
+    if column.primary_key or column.server_default is not None:
+        return _FROM_DATABASE
+    if default is None:
+        return None
+    if default.is_scalar:
+        return default.arg  # type: ignore[attr-defined]
+    if default.is_callable:
+        return default.arg(None)  # type: ignore[attr-defined]
+    return _FROM_DATABASE
+
+
+def insert_values(obj: Base) -> dict[str, Any]:
+    """The row of a new instance for a Core INSERT, keyed by column name. Columns left unset get
+    their defaults, on the instance too (an INSERT inside a CTE applies no Python-side
+    defaults); primary keys and server defaults are left to the database."""
+    values = obj.__dict__
+    row = {}
+    for attr, column in _columns(inspect(obj).mapper):
+        if attr not in values:
+            value = _default(column)
+            if value is _FROM_DATABASE:
+                continue
+            setattr(obj, attr, value)
+        row[column.key] = values[attr]
+    return row
+
+
+def attach_inserted(session: Session, *objs: Base) -> None:
+    """Make new instances whose rows a Core INSERT wrote from `insert_values` (with what the
+    database generated set on them) persistent in `session`, without reading them back."""
+    for obj in objs:
+        make_transient_to_detached(obj)
+        session.add(obj)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from procrastinate import App, PsycopgConnector
-from sqlalchemy import event, text
+from sqlalchemy import ColumnElement, Select, event, func, select, text
 from sqlalchemy.orm import Session
 
 from urbanops.core.db import database_url
@@ -78,6 +78,18 @@ def _defer_pending(session: Session, _ctx: Any) -> None:
         params |= {f"q{i}": queue, f"t{i}": task, f"a{i}": json.dumps({arg: obj.id})}
     sql = f"SELECT procrastinate_defer_jobs_v1(ARRAY[{', '.join(rows)}])"
     session.connection().execute(text(sql), params)
+
+
+def defer_each(task_name: str, arg: str, ids: Select[tuple[int]], queue: str = "default") -> ColumnElement[Any]:
+    """A SQL expression that enqueues `task_name(arg=id)` for each id `ids` selects, for a
+    statement that writes rows and their jobs at once (same transaction, one round trip)."""
+    rows = ids.subquery("job_ids")
+    job = text(
+        "ROW(:job_queue, :job_task, 0, NULL, NULL, jsonb_build_object(:job_arg, job_ids.id), NULL)"
+        "::procrastinate_job_to_defer_v1"
+    ).bindparams(job_queue=queue, job_task=task_name, job_arg=arg)
+    jobs = select(func.array_agg(job)).select_from(rows).scalar_subquery()
+    return func.procrastinate_defer_jobs_v1(jobs)
 
 
 def conninfo() -> str:

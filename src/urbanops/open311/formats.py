@@ -12,12 +12,16 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from fastapi import Response
 
 from urbanops.core.errors import NotFound
+from urbanops.core.settings import get_settings
 
 XML_TYPE = "text/xml; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -126,6 +130,35 @@ def error_response(
 ) -> Response:
     """`[{"code": 400, "description": "…"}]` / `<errors><error><code>400</code>…</error></errors>`."""
     return render(
-        fmt, "errors", "error", [{"code": status, "description": description}],
-        status=status, headers=headers,
+        fmt,
+        "errors",
+        "error",
+        [{"code": status, "description": description}],
+        status=status,
+        headers=headers,
     )
+
+
+def w3c(value: datetime) -> str:
+    """A W3C datetime in the city's time zone, e.g. 2026-03-02T10:00:00+08:00."""
+    return value.astimezone(ZoneInfo(get_settings().timezone)).isoformat(timespec="seconds")
+
+
+def local_text(value: datetime) -> str:
+    """A short local time for Chinese text, e.g. 2026-03-02 10:00."""
+    return value.astimezone(ZoneInfo(get_settings().timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def absolute_url(base_url: str, value: Any) -> str | None:
+    """A media reference as an absolute http(s) URL: site paths are resolved against the
+    server's base URL; anything else (bare storage keys) has no public URL."""
+    if isinstance(value, Mapping):
+        value = value.get("url")
+    if not isinstance(value, str) or not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return value
+    if value.startswith("/") and not value.startswith("//"):
+        return base_url.rstrip("/") + value
+    return None

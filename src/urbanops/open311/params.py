@@ -41,7 +41,9 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{2,19}$")
 
 def _bad(message: str, message_en: str, field: str | None = None) -> InvalidInput:
     return InvalidInput(
-        message, code="open311_bad_parameter", message_en=message_en,
+        message,
+        code="open311_bad_parameter",
+        message_en=message_en,
         extra={"field": field} if field else None,
     )
 
@@ -75,7 +77,9 @@ async def read_form(request: Request) -> dict[str, list[str]]:
     try:
         codecs.lookup(charset)
     except LookupError:
-        raise _bad(f"不支持的字符集“{charset}”，请使用 UTF-8", f"unknown charset {charset!r}: use UTF-8") from None
+        raise _bad(
+            f"不支持的字符集“{charset}”，请使用 UTF-8", f"unknown charset {charset!r}: use UTF-8"
+        ) from None
     if media == "multipart/form-data":
         return await _read_multipart(request)
     if media not in ("", "application/x-www-form-urlencoded"):
@@ -94,7 +98,10 @@ async def read_form(request: Request) -> dict[str, list[str]]:
     try:
         text = bytes(body).decode(charset)
         pairs = parse_qsl(
-            text, keep_blank_values=True, encoding=charset, errors="strict",
+            text,
+            keep_blank_values=True,
+            encoding=charset,
+            errors="strict",
             max_num_fields=MAX_FIELDS,
         )
     except UnicodeDecodeError:
@@ -116,8 +123,11 @@ async def _read_multipart(request: Request) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for key, value in form.multi_items():
             if not isinstance(value, str):
-                raise _bad("本接口不接收文件上传，图片请通过 media_url 提供链接",
-                           "files are not accepted; send a media_url instead", key)
+                raise _bad(
+                    "本接口不接收文件上传，图片请通过 media_url 提供链接",
+                    "files are not accepted; send a media_url instead",
+                    key,
+                )
             out.setdefault(key, []).append(value)
         return out
     finally:
@@ -164,7 +174,9 @@ def integer(params: Params, name: str, *, default: int, lo: int, hi: int) -> int
     except ValueError:
         raise _bad(f"参数 {name} 须为整数", f"{name} must be an integer", name) from None
     if not lo <= value <= hi:
-        raise _bad(f"参数 {name} 须在 {lo} 到 {hi} 之间", f"{name} must be between {lo} and {hi}", name)
+        raise _bad(
+            f"参数 {name} 须在 {lo} 到 {hi} 之间", f"{name} must be between {lo} and {hi}", name
+        )
     return value
 
 
@@ -186,12 +198,14 @@ def w3c_datetime(name: str, raw: str) -> datetime:
     except ValueError:
         raise _bad(
             f"{name} 不是有效的 W3C 日期时间（例如 2026-03-02T10:00:00+08:00）",
-            f"{name} is not a W3C datetime (e.g. 2026-03-02T10:00:00+08:00)", name,
+            f"{name} is not a W3C datetime (e.g. 2026-03-02T10:00:00+08:00)",
+            name,
         ) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise _bad(
             f"{name} 须带时区（Z 或 ±HH:MM，例如 2026-03-02T10:00:00+08:00）",
-            f"{name} must include a time zone (Z or ±HH:MM)", name,
+            f"{name} must include a time zone (Z or ±HH:MM)",
+            name,
         )
     return parsed
 
@@ -214,7 +228,8 @@ def window(params: Params, now: datetime) -> Window:
         raise _bad("end_date 不能早于 start_date", "end_date is before start_date", "end_date")
     if end - start > span:
         raise _bad(
-            f"查询时间范围不能超过 {MAX_DAYS} 天", f"the date range may not exceed {MAX_DAYS} days",
+            f"查询时间范围不能超过 {MAX_DAYS} 天",
+            f"the date range may not exceed {MAX_DAYS} days",
             "end_date",
         )
     return Window(start, end)
@@ -233,18 +248,27 @@ def request_query(params: Params, now: datetime) -> RequestQuery:
     ids = many(params, "service_request_id")
     if ids:
         if len(ids) > MAX_IDS:
-            raise _bad(f"一次最多查询 {MAX_IDS} 个编号", f"at most {MAX_IDS} ids at once",
-                       "service_request_id")
+            raise _bad(
+                f"一次最多查询 {MAX_IDS} 个编号",
+                f"at most {MAX_IDS} ids at once",
+                "service_request_id",
+            )
         return RequestQuery(ids=ids)
     statuses = [s.lower() for s in many(params, "status")]
     for status in statuses:
         if status not in STATUSES:
-            raise _bad(f"status 只能是 open 或 closed，收到“{status}”",
-                       f"status must be open or closed, not {status!r}", "status")
+            raise _bad(
+                f"status 只能是 open 或 closed，收到“{status}”",
+                f"status must be open or closed, not {status!r}",
+                "status",
+            )
     page, size = _page(params)
     return RequestQuery(
-        service_codes=many(params, "service_code"), statuses=statuses, window=window(params, now),
-        page=page, page_size=size,
+        service_codes=many(params, "service_code"),
+        statuses=statuses,
+        window=window(params, now),
+        page=page,
+        page_size=size,
     )
 
 
@@ -257,7 +281,8 @@ def api_key(params: Params) -> str:
     key = one(params, "api_key")
     if key is None:
         raise PermissionDenied(
-            "缺少 api_key：提交请求须提供 API 密钥", code="open311_api_key_missing",
+            "缺少 api_key：提交请求须提供 API 密钥",
+            code="open311_api_key_missing",
             message_en="api_key is required to create a request",
         )
     return key
@@ -265,14 +290,20 @@ def api_key(params: Params) -> str:
 
 def invalid_api_key() -> PermissionDenied:
     return PermissionDenied(
-        "api_key 无效或已吊销", code="open311_api_key_invalid", message_en="invalid or revoked api_key"
+        "api_key 无效或已吊销",
+        code="open311_api_key_invalid",
+        message_en="invalid or revoked api_key",
     )
 
 
 def _limited(params: Params, name: str, limit: int, what: str) -> str:
     value = one(params, name) or ""
     if len(value) > limit:
-        raise _bad(f"{what}（{name}）不能超过 {limit} 个字符", f"{name} may not exceed {limit} characters", name)
+        raise _bad(
+            f"{what}（{name}）不能超过 {limit} 个字符",
+            f"{name} may not exceed {limit} characters",
+            name,
+        )
     return value
 
 
@@ -297,7 +328,8 @@ def _media(params: Params) -> list[str]:
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc or len(url) > 2048:
             raise _bad(
                 f"media_url 须为 http 或 https 链接：{url[:100]}",
-                "media_url must be an http(s) URL", "media_url",
+                "media_url must be an http(s) URL",
+                "media_url",
             )
     return urls
 
@@ -309,7 +341,11 @@ def _attributes(params: Params) -> dict[str, list[str]]:
             continue
         match = _ATTRIBUTE.match(key)
         if match is None:
-            raise _bad(f"参数名“{key}”无效，应为 attribute[代码]", f"malformed attribute parameter {key!r}", key)
+            raise _bad(
+                f"参数名“{key}”无效，应为 attribute[代码]",
+                f"malformed attribute parameter {key!r}",
+                key,
+            )
         items = [v.strip() for v in values if v.strip()]
         if items:
             out.setdefault(match.group(1), []).extend(items)
@@ -323,16 +359,26 @@ def new_request(params: Params) -> NewRequest:
         raise _bad("缺少 service_code", "service_code is required", "service_code")
     raw_lat, raw_lon = one(params, "lat"), one(params, "long")
     if raw_lat is None or raw_lon is None:
-        if raw_lat is None and raw_lon is None and (one(params, "address_string") or one(params, "address_id")):
+        if (
+            raw_lat is None
+            and raw_lon is None
+            and (one(params, "address_string") or one(params, "address_id"))
+        ):
             raise _bad(
                 "本平台须提供坐标：请同时提供 lat 和 long（WGS-84），仅有地址（address_string/address_id）无法受理",
                 "coordinates are required here: send lat and long (WGS-84); an address alone is not accepted",
                 "lat",
             )
-        raise _bad("缺少位置：请同时提供 lat 和 long（WGS-84）", "lat and long are both required", "lat")
+        raise _bad(
+            "缺少位置：请同时提供 lat 和 long（WGS-84）", "lat and long are both required", "lat"
+        )
     lat, lon = number("lat", raw_lat), number("long", raw_lon)
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise _bad(f"坐标无效：纬度 {lat}，经度 {lon}", f"invalid coordinates: lat {lat}, long {lon}", "lat")
+        raise _bad(
+            f"坐标无效：纬度 {lat}，经度 {lon}",
+            f"invalid coordinates: lat {lat}, long {lon}",
+            "lat",
+        )
     description = one(params, "description") or ""
     if len(description) > MAX_DESCRIPTION:
         raise _bad(
@@ -346,12 +392,20 @@ def new_request(params: Params) -> NewRequest:
     phone = _limited(params, "phone", 20, "电话")
     if phone and not _PHONE.match(phone):
         raise _bad("电话号码格式不正确", "phone is not a valid phone number", "phone")
-    name = _reporter_name(_limited(params, "first_name", 32, "名"), _limited(params, "last_name", 32, "姓"))
+    name = _reporter_name(
+        _limited(params, "first_name", 32, "名"), _limited(params, "last_name", 32, "姓")
+    )
     return NewRequest(
-        service_code=code, lat=lat, lon=lon, description=description,
-        address_string=_limited(params, "address_string", 256, "地址"), media=_media(params),
-        attributes=_attributes(params), email=email,
+        service_code=code,
+        lat=lat,
+        lon=lon,
+        description=description,
+        address_string=_limited(params, "address_string", 256, "地址"),
+        media=_media(params),
+        attributes=_attributes(params),
+        email=email,
         device_id=_limited(params, "device_id", 100, "设备标识"),
         account_id=_limited(params, "account_id", 100, "账号标识") or None,
-        reporter_name=name, reporter_phone=phone,
+        reporter_name=name,
+        reporter_phone=phone,
     )

@@ -58,7 +58,8 @@ class Attribute:
     datatype_description: str | None
     order: int
     description: str
-    values: list[AttributeValue] | None = None
+    # options of the list datatypes (empty for the others)
+    values: list[AttributeValue] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

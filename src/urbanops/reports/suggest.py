@@ -46,7 +46,12 @@ def active_model(session: Session) -> clf.TextClassifier | None:
             return _model[1]
         blob = session.scalar(select(ClassifierModel.blob).where(ClassifierModel.id == row))
         assert blob is not None
-        model = clf.TextClassifier.from_bytes(blob)
+        try:
+            model = clf.TextClassifier.from_bytes(blob)
+        except clf.IncompatibleModel:
+            # stored by another scikit-learn version: retrain from the same sources now
+            samples, _ = training_samples(session)
+            model = clf.train(samples)
         _model = (row, model)
     return model
 

@@ -125,3 +125,25 @@ def test_dispatch_notification_is_enqueued_in_the_same_transaction(session: Sess
     events = set(session.scalars(select(CaseEvent.id).where(CaseEvent.case_id == r.case.id)))
     enqueued = [j for j in jobs if int(j.args["event_id"]) in events]
     assert [j.task_name for j in enqueued] == ["notifications:notify_case_event"]
+
+
+def test_staff_can_split_a_wrong_duplicate_match(session: Session) -> None:
+    from urbanops.identity import service as identity
+    from urbanops.identity.roles import Role
+    from urbanops.reports.merging import split_report
+
+    clerk = identity.actor_for_user(identity.create_user(
+        session, username="t_splitter", password="test-password", display_name="c", roles=[Role.intake_clerk]))
+    first = submit(session, *HUMEN, matter_code="06042", description="第一处")
+    joined = submit(session, HUMEN[0] + 0.0002, HUMEN[1], matter_code="06042", description="其实是另一处",
+                    idempotency_key="split-key-0001")
+    assert joined.outcome == "joined" and first.case.supporters == 1
+    result = split_report(session, actor=clerk, now=NOW, case_id=first.case.id, report_id=joined.report.id)
+    assert result.case.id != first.case.id and result.case.status == "dispatched"
+    assert first.case.supporters == 0
+    moved = session.get(Report, joined.report.id)
+    assert moved is not None and moved.case_id == result.case.id and not moved.is_supporter
+    assert session.scalar(select(func.count()).select_from(Report).where(Report.case_id == result.case.id)) == 1
+    # the retried submit of that report now finds its own case
+    again = submit(session, HUMEN[0] + 0.0002, HUMEN[1], matter_code="06042", idempotency_key="split-key-0001")
+    assert again.case.id == result.case.id

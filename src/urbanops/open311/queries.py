@@ -1,0 +1,248 @@
+"""Reading cases as Open311 service requests, and their public timeline as request updates
+(mySociety extension).
+
+A service request is a case, identified by its number: `open` for every status before 结案,
+`closed` for 结案 and 作废. Merged cases are left out of searches (the case they joined stands
+for them) but still answer when asked for by id. Only cases from public sources are published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from urbanops.areas import service as areas
+from urbanops.cases.models import Case, CaseEvent
+from urbanops.cases.workflow import (
+    ACTION_LABELS_ZH,
+    OPEN_STATUSES,
+    STATUS_LABELS_ZH,
+    CaseAction,
+    CaseStatus,
+)
+from urbanops.catalogue import service as catalogue
+from urbanops.core.errors import NotFound
+from urbanops.open311.formats import absolute_url, local_text, w3c
+from urbanops.open311.schemas import RequestQuery, RequestUpdate, ServiceRequest, UpdateQuery
+from urbanops.reports.models import Report
+
+S, A = CaseStatus, CaseAction
+
+# sources whose cases are published; enterprise direct-line matters and 12345 work orders are
+# not public records
+PUBLIC_SOURCES = ("citizen", "inspector", "camera", "api", "open311", "staff")
+OPEN_VALUES = tuple(str(s) for s in OPEN_STATUSES)
+CLOSED_VALUES = (str(S.closed), str(S.void))
+
+# mySociety extended statuses of a timeline event: by action first, else by the status it led to
+UPDATE_STATUS_BY_ACTION: Mapping[str, str] = {
+    A.merge: "duplicate",
+    A.return_: "not_councils_responsibility",
+    A.reopen: "reopen",
+    A.rework: "reopen",
+    A.approve_extension: "action_scheduled",
+    A.verify: "fixed",
+    A.void: "closed",
+}
+UPDATE_STATUS_BY_STATUS: Mapping[str, str] = {
+    S.reported: "open",
+    S.accepted: "open",
+    S.registered: "open",
+    S.dispatched: "in_progress",
+    S.in_progress: "in_progress",
+    S.returned: "not_councils_responsibility",
+    S.parked: "action_scheduled",
+    S.awaiting_verification: "investigating",
+    S.closed: "fixed",
+    S.reopened: "reopen",
+    S.merged: "duplicate",
+    S.void: "closed",
+}
+
+
+def _open311_status(status: CaseStatus) -> str:
+    return "open" if status in OPEN_STATUSES else "closed"
+
+
+def _notice(case: Case, status: CaseStatus, unit: str | None, merged_into: str | None) -> str:
+    if status is S.merged:
+        return f"已并入案件 {merged_into} / merged into case {merged_into}"
+    if status is S.void:
+        return "已作废，不再处理 / void: no further action"
+    if status is S.closed:
+        return "已办结 / resolved"
+    if status is S.awaiting_verification:
+        return "已处置，待核查 / handled; awaiting verification"
+    if status is S.returned or unit is None:
+        return "待指挥中心派遣处置单位 / awaiting dispatch by the command centre"
+    if case.stage == "handle" and case.due_at is not None:
+        return f"由{unit}处置，时限 {local_text(case.due_at)} / handled by {unit}, due {w3c(case.due_at)}"
+    return f"由{unit}处置 / handled by {unit}"
+
+
+def _requests(session: Session, cases: Sequence[Case], base_url: str) -> list[ServiceRequest]:
+    ids = [c.id for c in cases]
+    if not ids:
+        return []
+    # the newest public note of each case, and the media of the report that opened it
+    notes: dict[int, str] = dict(
+        session.execute(
+            select(CaseEvent.case_id, CaseEvent.note)
+            .where(CaseEvent.case_id.in_(ids), CaseEvent.public.is_(True), CaseEvent.note != "")
+            .distinct(CaseEvent.case_id)
+            .order_by(CaseEvent.case_id, CaseEvent.id.desc())
+        ).tuples().all()
+    )
+    media: dict[int, list[Any]] = dict(
+        session.execute(
+            select(Report.case_id, Report.media)
+            .where(Report.case_id.in_(ids), Report.is_supporter.is_(False))
+            .distinct(Report.case_id)
+            .order_by(Report.case_id, Report.id)
+        ).tuples().all()
+    )
+    targets = {c.merged_into_id for c in cases if c.merged_into_id is not None}
+    numbers: dict[int, str] = (
+        dict(
+            session.execute(select(Case.id, Case.number).where(Case.id.in_(targets))).tuples().all()
+        )
+        if targets
+        else {}
+    )
+    snap = catalogue.snapshot(session)
+    out = []
+    for case in cases:
+        status = CaseStatus(case.status)
+        unit = areas.unit_name(session, case.unit_id) if case.unit_id is not None else None
+        merged_into = numbers.get(case.merged_into_id) if case.merged_into_id is not None else None
+        label = STATUS_LABELS_ZH[status]
+        note = notes.get(case.id)
+        if status is S.merged:
+            status_notes = f"{label}：并入案件 {merged_into}"
+        else:
+            status_notes = f"{label}：{note}" if note else label
+        matter = snap.matters.get(case.matter_code or "")
+        updated = case.closed_at if status is S.closed and case.closed_at else case.updated_at
+        town = areas.town_name(session, case.town_code) if case.town_code else None
+        first_media = (media.get(case.id) or [None])[0]
+        out.append(
+            ServiceRequest(
+                service_request_id=case.number,
+                status=_open311_status(status),
+                status_notes=status_notes,
+                service_name=matter.name if matter else None,
+                service_code=case.matter_code or "",
+                description=case.description or None,
+                agency_responsible=unit,
+                service_notice=_notice(case, status, unit, merged_into),
+                requested_datetime=w3c(case.reported_at),
+                updated_datetime=w3c(updated),
+                expected_datetime=w3c(case.due_at)
+                if case.stage == "handle" and case.due_at
+                else None,
+                address=case.address or town,
+                address_id=None,
+                zipcode=None,
+                lat=case.lat,
+                long=case.lon,
+                media_url=absolute_url(base_url, first_media),
+            )
+        )
+    return out
+
+
+def _public() -> Select[Case]:
+    return select(Case).where(Case.source.in_(PUBLIC_SOURCES))
+
+
+def find_requests(session: Session, query: RequestQuery, *, base_url: str) -> list[ServiceRequest]:
+    """GET requests, newest first; ids override every other filter."""
+    stmt = _public()
+    if query.ids:
+        stmt = stmt.where(Case.number.in_(query.ids))
+    else:
+        assert query.window is not None
+        stmt = stmt.where(
+            Case.merged_into_id.is_(None),
+            Case.status != str(S.merged),
+            Case.reported_at >= query.window.start,
+            Case.reported_at <= query.window.end,
+        )
+        if query.service_codes:
+            stmt = stmt.where(Case.matter_code.in_(query.service_codes))
+        if query.statuses:
+            wanted = [
+                *(OPEN_VALUES if "open" in query.statuses else ()),
+                *(CLOSED_VALUES if "closed" in query.statuses else ()),
+            ]
+            stmt = stmt.where(Case.status.in_(wanted))
+        stmt = stmt.offset((query.page - 1) * query.page_size).limit(query.page_size)
+    cases = session.scalars(stmt.order_by(Case.reported_at.desc(), Case.id.desc())).all()
+    return _requests(session, cases, base_url)
+
+
+def get_request(session: Session, request_id: str, *, base_url: str) -> ServiceRequest:
+    case = session.scalars(_public().where(Case.number == request_id)).one_or_none()
+    if case is None:
+        raise NotFound(
+            f"服务请求“{request_id}”不存在",
+            code="open311_unknown_request",
+            message_en=f"no service request {request_id!r}",
+        )
+    return _requests(session, [case], base_url)[0]
+
+
+# --- updates (mySociety extension) ------------------------------------------------------------------
+
+
+def _update_description(event: CaseEvent) -> str:
+    try:
+        text = ACTION_LABELS_ZH[CaseAction(event.action)]
+    except ValueError:
+        text = event.action
+    data = event.data or {}
+    if event.action in (A.dispatch, A.redispatch) and data.get("unit_name"):
+        text = f"{text}至{data['unit_name']}"
+    elif event.action == A.merge and data.get("into_number"):
+        text = f"{text}：并入案件 {data['into_number']}"
+    return f"{text}：{event.note}" if event.note else text
+
+
+def update_status(action: str, to_status: str) -> str:
+    return UPDATE_STATUS_BY_ACTION.get(action) or UPDATE_STATUS_BY_STATUS.get(to_status, "open")
+
+
+def find_updates(session: Session, query: UpdateQuery, *, base_url: str) -> list[RequestUpdate]:
+    """One update per public timeline event in the window, oldest first."""
+    rows = (
+        session.execute(
+            select(CaseEvent, Case.number)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(
+                CaseEvent.public.is_(True),
+                Case.source.in_(PUBLIC_SOURCES),
+                CaseEvent.at >= query.window.start,
+                CaseEvent.at <= query.window.end,
+            )
+            .order_by(CaseEvent.at, CaseEvent.id)
+            .offset((query.page - 1) * query.page_size)
+            .limit(query.page_size)
+        )
+        .tuples()
+        .all()
+    )
+    return [
+        RequestUpdate(
+            update_id=str(event.id),
+            service_request_id=number,
+            status=update_status(event.action, event.to_status),
+            updated_datetime=w3c(event.at),
+            description=_update_description(event),
+            media_url=absolute_url(base_url, (event.attachments or [None])[0]) or "",
+            external_status_code=event.to_status,
+        )
+        for event, number in rows
+    ]

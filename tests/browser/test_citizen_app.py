@@ -1,0 +1,89 @@
+"""The citizen app in a real browser on a phone-sized screen."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.browser
+
+
+def photo_file(tmp_path: Path) -> Path:
+    path = tmp_path / "problem.jpg"
+    img = Image.new("RGB", (800, 600), (110, 120, 130))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG")
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def sign_in(page, phone: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/m/")
+    page.wait_for_selector("#view-login:not([hidden])")
+    page.fill("#phone", phone)
+    page.click("#send-code")
+    page.wait_for_selector("#demo-code:not([hidden])")
+    code = re.search(r"\d{6}", page.text_content("#demo-code")).group(0)
+    page.fill("#code", code)
+    page.click("#login-btn")
+    page.wait_for_selector("#view-report:not([hidden])")
+
+
+def report(page, tmp_path: Path, text: str) -> str:  # type: ignore[no-untyped-def]
+    page.set_input_files("#photo-input", str(photo_file(tmp_path)))
+    page.wait_for_selector("#photos .photo img")
+    page.click("#locate-btn")
+    page.wait_for_function("document.querySelector('#place').textContent.includes('塘厦镇')")
+    page.fill("#desc", text)
+    page.click("#cats .cat[data-code='street_vending']")
+    page.click("#submit-btn")
+    page.wait_for_selector("#view-result:not([hidden])")
+    return page.text_content("#result-number")
+
+
+def test_sign_in_and_report_with_photo_and_location(phone_page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sign_in(phone_page, "13600000001")
+    number = report(phone_page, tmp_path, "有人在人行道上摆摊卖水果")
+    assert re.fullmatch(r"\d{14}", number)
+    assert phone_page.text_content("#result-unit") == "塘厦城管分局"
+    assert phone_page.text_content("#result-due") not in ("", "暂无")
+    phone_page.click("#view-result [data-go=mine]")
+    phone_page.wait_for_selector(f"#mine-list li:has-text('{number}')")
+
+
+def test_follow_to_closed_and_rate(phone_page, tmp_path: Path, live_server: str,  # type: ignore[no-untyped-def]
+                                   staff_tokens: dict[str, dict[str, str]]) -> None:
+    phone_page.context.set_geolocation({"latitude": 22.8036, "longitude": 114.0719})  # ~330 m north
+    sign_in(phone_page, "13600000002")
+    number = report(phone_page, tmp_path, "门口有人占道摆摊卖菜")
+    cases = httpx.get(f"{live_server}/api/v1/cases", params={"number": number},
+                      headers=staff_tokens["inspector"]).json()["items"]
+    case_id = cases[0]["id"]
+    for who, action, body in [("handler", "start", {}), ("handler", "submit_result", {"note": "已劝离摊贩"}),
+                              ("inspector", "verify", {"note": "现场已恢复"})]:
+        r = httpx.post(f"{live_server}/api/v1/cases/{case_id}/actions/{action}", json=body, headers=staff_tokens[who])
+        assert r.status_code == 200, r.text
+    phone_page.click("#view-result [data-go=mine]")
+    phone_page.click(f"#mine-list li:has-text('{number}')")
+    phone_page.wait_for_selector("#view-case:not([hidden])")
+    assert phone_page.text_content("#case-status") == "已结案"
+    assert "已劝离摊贩" in phone_page.text_content("#case-timeline")
+    phone_page.click("#stars [data-star='4']")
+    phone_page.fill("#rate-comment", "处理得很快")
+    phone_page.click("#rate-btn")
+    phone_page.wait_for_selector("#rated:not([hidden])")
+    assert "4" in phone_page.text_content("#rated")
+    assert phone_page.is_hidden("#rate-box")
+
+
+def test_english_can_be_selected(phone_page) -> None:  # type: ignore[no-untyped-def]
+    phone_page.goto("/m/")
+    phone_page.wait_for_selector("#view-login:not([hidden])")
+    assert phone_page.text_content("#login-btn") == "登录"
+    phone_page.click("#lang")
+    assert phone_page.text_content("#login-btn") == "Sign in"
