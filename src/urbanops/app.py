@@ -25,6 +25,10 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         nonlocal worker
+        import os as _os
+        if _os.environ.get("EXP_THREADS"):
+            import anyio.to_thread
+            anyio.to_thread.current_default_thread_limiter().total_tokens = int(_os.environ["EXP_THREADS"])
         if warm_up:
             from urbanops.bootstrap import warm_up as load_reference
 

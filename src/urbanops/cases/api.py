@@ -148,7 +148,7 @@ def _run(action: CaseAction, session: Any, actor: Actor, now: datetime, case_id:
 
 
 PUBLIC_ACTIONS = frozenset(CaseAction) - {
-    CaseAction.submit, CaseAction.support, CaseAction.split, CaseAction.remind,
+    CaseAction.submit, CaseAction.support, CaseAction.split_off, CaseAction.remind,
     CaseAction.mark_overdue,
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from urbanops.cases.models import Case
@@ -38,7 +38,7 @@ def unit_scope(actor: Actor) -> int | None:
 def list_cases(
     session: Session, actor: Actor, f: CaseFilter, *, page: int = 1, page_size: int = 50
 ) -> tuple[list[Case], int]:
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if f.status:
         conditions.append(Case.status.in_(f.status))
     if f.town_code:

@@ -52,7 +52,7 @@ class CaseAction(StrEnum):
     request_extension = "request_extension"
     approve_extension = "approve_extension"
     reject_extension = "reject_extension"
-    split = "split"
+    split_off = "split"  # a supporter report split off into its own case
     remind = "remind"
     mark_overdue = "mark_overdue"
     support = "support"
@@ -110,7 +110,7 @@ EVENT_ACTIONS: Mapping[CaseAction, frozenset[CaseStatus]] = {
     A.approve_extension: frozenset({S.dispatched, S.in_progress, S.reopened}),
     A.reject_extension: frozenset({S.dispatched, S.in_progress, S.reopened}),
     A.support: OPEN_STATUSES,
-    A.split: OPEN_STATUSES | {S.merged},
+    A.split_off: OPEN_STATUSES | {S.merged},
 }
 
 # Who may take each action (admins and the system may take all). Unit-scoped roles
@@ -136,7 +136,7 @@ ACTION_ROLES: Mapping[CaseAction, frozenset[Role]] = {
     A.request_extension: frozenset({Role.handler, Role.area_chief, Role.unit_manager}),
     A.approve_extension: frozenset({Role.dispatcher, Role.shift_chief}),
     A.reject_extension: frozenset({Role.dispatcher, Role.shift_chief}),
-    A.split: frozenset({Role.intake_clerk, Role.shift_chief}),
+    A.split_off: frozenset({Role.intake_clerk, Role.shift_chief}),
     A.remind: frozenset(),
     A.mark_overdue: frozenset(),
     A.support: frozenset(),
@@ -182,7 +182,7 @@ ACTION_LABELS_ZH: Mapping[CaseAction, str] = {
     A.request_extension: "申请延期",
     A.approve_extension: "批准延期",
     A.reject_extension: "驳回延期",
-    A.split: "拆分",
+    A.split_off: "拆分",
     A.remind: "临期提醒",
     A.mark_overdue: "超期",
     A.support: "附议",

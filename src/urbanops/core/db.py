@@ -6,6 +6,7 @@ started with `pgserver`, its data under `URBANOPS_HOME/pgdata`.
 
 from __future__ import annotations
 
+import json
 import threading
 import warnings
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Engine, MetaData, create_engine, inspect, text
+from sqlalchemy import Column, DateTime, Engine, MetaData, Table, create_engine, inspect, text
 from sqlalchemy.orm import DeclarativeBase, Mapper, Session, make_transient_to_detached, sessionmaker
 
 from urbanops.core.settings import Settings, get_settings
@@ -173,6 +174,22 @@ def insert_values(obj: Base) -> dict[str, Any]:
             setattr(obj, attr, value)
         row[column.key] = values[attr]
     return row
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def to_json(value: Any) -> str:
+    """JSON for rows passed as one parameter; datetimes in ISO 8601 with their offset."""
+    return json.dumps(value, default=_json_default)
+
+
+def written_columns(table: Table) -> list[str]:
+    """The columns an INSERT from `insert_values` writes: all but generated keys and server defaults."""
+    return [c.key for c in table.c if not c.primary_key and c.server_default is None]
 
 
 def attach_inserted(session: Session, *objs: Base) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from procrastinate import App, PsycopgConnector
-from sqlalchemy import ColumnElement, Select, event, func, select, text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from urbanops.core.db import database_url
@@ -80,16 +80,18 @@ def _defer_pending(session: Session, _ctx: Any) -> None:
     session.connection().execute(text(sql), params)
 
 
-def defer_each(task_name: str, arg: str, ids: Select[tuple[int]], queue: str = "default") -> ColumnElement[Any]:
-    """A SQL expression that enqueues `task_name(arg=id)` for each id `ids` selects, for a
-    statement that writes rows and their jobs at once (same transaction, one round trip)."""
-    rows = ids.subquery("job_ids")
-    job = text(
-        "ROW(:job_queue, :job_task, 0, NULL, NULL, jsonb_build_object(:job_arg, job_ids.id), NULL)"
-        "::procrastinate_job_to_defer_v1"
-    ).bindparams(job_queue=queue, job_task=task_name, job_arg=arg)
-    jobs = select(func.array_agg(job)).select_from(rows).scalar_subquery()
-    return func.procrastinate_defer_jobs_v1(jobs)
+def defer_each_sql(task_name: str, arg: str, ids: str, queue: str = "default") -> str:
+    """A SQL expression that enqueues `task_name(arg=id)` for each `id` the query `ids` returns,
+    for a statement that writes rows and their jobs at once (same transaction, one round trip)."""
+    job = (
+        f"ROW({_sql_text(queue)}, {_sql_text(task_name)}, 0, NULL, NULL,"
+        f" jsonb_build_object({_sql_text(arg)}, job.id), NULL)::procrastinate_job_to_defer_v1"
+    )
+    return f"procrastinate_defer_jobs_v1(ARRAY(SELECT {job} FROM ({ids}) AS job))"
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def conninfo() -> str:

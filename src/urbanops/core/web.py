@@ -4,11 +4,13 @@ and RFC 9457 problem+json errors (the one place domain errors become HTTP respon
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -20,23 +22,59 @@ from urbanops.core.db import session_factory
 from urbanops.core.errors import DomainError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 PROBLEM = "application/problem+json"
 
 
-def get_session() -> Iterator[Session]:
-    """One transaction per request: committed when the route returns without error."""
+_REQUEST_TRANSACTION = "urbanops.request_transaction"
+
+
+async def get_session() -> AsyncIterator[Session]:
+    """One transaction per request: committed when the route returns without error.
+
+    Async so that opening and closing the session costs no trip to a worker thread; committing
+    or rolling back takes one only when the route left a transaction open (`run_in_transaction`
+    leaves none)."""
     session = session_factory()()
+    session.info[_REQUEST_TRANSACTION] = True
     try:
         yield session
-        session.commit()
+        await _in_thread_if_open(session, session.commit)
     except BaseException:
-        session.rollback()
+        await _in_thread_if_open(session, session.rollback)
         raise
     finally:
+        await _in_thread_if_open(session, session.close)
         session.close()
 
 
-def get_now() -> datetime:
+async def _in_thread_if_open(session: Session, end: Callable[[], None]) -> None:
+    """Run `end` (which talks to the database) in a worker thread if a transaction is open."""
+    if session.in_transaction():
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(end)
+
+
+async def run_in_transaction(session: Session, work: Callable[[], T]) -> T:
+    """Run a route's database work in a worker thread and, when the session is the request's
+    own (`get_session`), end its transaction in the same call rather than in another one: commit,
+    or roll back on error."""
+    if not session.info.get(_REQUEST_TRANSACTION):
+        return await run_in_threadpool(work)  # a session whose owner commits (tests)
+
+    def run() -> T:
+        try:
+            result = work()
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        return result
+
+    return await run_in_threadpool(run)
+
+
+async def get_now() -> datetime:
     return utcnow()
 
 

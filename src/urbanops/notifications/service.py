@@ -38,7 +38,7 @@ def notify_case_event(session: Session, event_id: int) -> int:
         rows.append(_row(case, event, "unit", case.unit_id, "in_app", title, body))
     if event.action == "escalate":
         leaders = session.scalars(
-            select(User.id).where(User.roles.any("leader"), User.is_active.is_(True))
+            select(User.id).where(User.roles.contains(["leader"]), User.is_active.is_(True))
         )
         rows += [_row(case, event, "user", uid, "in_app", title, body) for uid in leaders]
     if event.public and event.action in CITIZEN_ACTIONS and case.reporter_citizen_id:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from urbanops.areas import service as areas
@@ -88,27 +88,34 @@ def _requests(session: Session, cases: Sequence[Case], base_url: str) -> list[Se
     if not ids:
         return []
     # the newest public note of each case, and the media of the report that opened it
-    notes: dict[int, str] = dict(
-        session.execute(
-            select(CaseEvent.case_id, CaseEvent.note)
-            .where(CaseEvent.case_id.in_(ids), CaseEvent.public.is_(True), CaseEvent.note != "")
-            .distinct(CaseEvent.case_id)
-            .order_by(CaseEvent.case_id, CaseEvent.id.desc())
-        ).tuples().all()
+    newest_notes = (
+        select(func.max(CaseEvent.id))
+        .where(CaseEvent.case_id.in_(ids), CaseEvent.public.is_(True), CaseEvent.note != "")
+        .group_by(CaseEvent.case_id)
     )
-    media: dict[int, list[Any]] = dict(
-        session.execute(
-            select(Report.case_id, Report.media)
-            .where(Report.case_id.in_(ids), Report.is_supporter.is_(False))
-            .distinct(Report.case_id)
-            .order_by(Report.case_id, Report.id)
-        ).tuples().all()
+    notes: dict[int, str] = {
+        row.case_id: row.note
+        for row in session.execute(
+            select(CaseEvent.case_id, CaseEvent.note).where(CaseEvent.id.in_(newest_notes))
+        )
+    }
+    opening_reports = (
+        select(func.min(Report.id))
+        .where(Report.case_id.in_(ids), Report.is_supporter.is_(False))
+        .group_by(Report.case_id)
     )
+    media: dict[int, list[Any]] = {
+        row.case_id: row.media
+        for row in session.execute(
+            select(Report.case_id, Report.media).where(Report.id.in_(opening_reports))
+        )
+    }
     targets = {c.merged_into_id for c in cases if c.merged_into_id is not None}
     numbers: dict[int, str] = (
-        dict(
-            session.execute(select(Case.id, Case.number).where(Case.id.in_(targets))).tuples().all()
-        )
+        {
+            row.id: row.number
+            for row in session.execute(select(Case.id, Case.number).where(Case.id.in_(targets)))
+        }
         if targets
         else {}
     )
@@ -217,23 +224,19 @@ def update_status(action: str, to_status: str) -> str:
 
 def find_updates(session: Session, query: UpdateQuery, *, base_url: str) -> list[RequestUpdate]:
     """One update per public timeline event in the window, oldest first."""
-    rows = (
-        session.execute(
-            select(CaseEvent, Case.number)
-            .join(Case, Case.id == CaseEvent.case_id)
-            .where(
-                CaseEvent.public.is_(True),
-                Case.source.in_(PUBLIC_SOURCES),
-                CaseEvent.at >= query.window.start,
-                CaseEvent.at <= query.window.end,
-            )
-            .order_by(CaseEvent.at, CaseEvent.id)
-            .offset((query.page - 1) * query.page_size)
-            .limit(query.page_size)
+    rows = session.execute(
+        select(CaseEvent, Case.number)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(
+            CaseEvent.public.is_(True),
+            Case.source.in_(PUBLIC_SOURCES),
+            CaseEvent.at >= query.window.start,
+            CaseEvent.at <= query.window.end,
         )
-        .tuples()
-        .all()
-    )
+        .order_by(CaseEvent.at, CaseEvent.id)
+        .offset((query.page - 1) * query.page_size)
+        .limit(query.page_size)
+    ).all()
     return [
         RequestUpdate(
             update_id=str(event.id),

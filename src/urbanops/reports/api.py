@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 
 from urbanops.catalogue import service as catalogue
-from urbanops.core.web import NowDep, SessionDep
-from urbanops.identity.deps import CallerDep
+from urbanops.core.web import NowDep, SessionDep, run_in_transaction
+from urbanops.identity.deps import current_caller, oauth2
 from urbanops.identity.roles import ActorKind
 from urbanops.reports.schemas import ReportIn, ReportOut, SuggestionOut
 from urbanops.reports.service import IntakeResult, submit_report
@@ -39,14 +41,26 @@ def report_out(session: object, result: IntakeResult) -> ReportOut:
 
 
 @router.post("/reports", response_model=ReportOut, status_code=status.HTTP_201_CREATED)
-def create_report(
-    session: SessionDep, now: NowDep, caller: CallerDep, data: ReportIn, response: Response
+async def create_report(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    token: Annotated[str | None, Depends(oauth2)],
+    data: ReportIn,
+    response: Response,
+    x_api_key: Annotated[str | None, Header()] = None,
 ) -> ReportOut:
-    source = "api" if caller.actor.kind is ActorKind.api else "staff"
-    result = submit_report(
-        session, actor=caller.actor, now=now, data=data, source=source,
-        api_key_id=caller.api_key_id,
-    )
+    def intake() -> tuple[IntakeResult, ReportOut]:
+        caller = current_caller(request, session, token, x_api_key)
+        source = "api" if caller.actor.kind is ActorKind.api else "staff"
+        result = submit_report(
+            session, actor=caller.actor, now=now, data=data, source=source,
+            api_key_id=caller.api_key_id,
+        )
+        return result, report_out(session, result)
+
+    # async, with the caller, the intake and the commit in one worker-thread call
+    result, out = await run_in_transaction(session, intake)
     if result.outcome == "replayed":
         response.status_code = status.HTTP_200_OK
-    return report_out(session, result)
+    return out

@@ -20,7 +20,7 @@ from urbanops.reports.service import IntakeResult, submit_report
 def split_report(session: Session, *, actor: Actor, now: datetime, case_id: int, report_id: int) -> IntakeResult:
     """Run the report through intake again without duplicate detection and move it there."""
     if actor.kind is not ActorKind.staff or not (
-        Role.admin in actor.roles or actor.roles & ACTION_ROLES[CaseAction.split]
+        Role.admin in actor.roles or actor.roles & ACTION_ROLES[CaseAction.split_off]
     ):
         raise PermissionDenied("您的角色无权拆分案件", code="role_not_allowed", message_en="your role may not split")
     original = session.scalars(
@@ -49,7 +49,7 @@ def split_report(session: Session, *, actor: Actor, now: datetime, case_id: int,
     )
     session.delete(duplicate_row)
     old_case.supporters = max(0, old_case.supporters - 1)
-    cases.record(session, old_case, CaseAction.split, actor=actor, now=now, from_status=old_case.status,
+    cases.record(session, old_case, CaseAction.split_off, actor=actor, now=now, from_status=old_case.status,
                  data={"report_id": original.id, "new_case_id": result.case.id, "new_number": result.case.number},
                  public=False)
     session.flush()

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import h3
-from sqlalchemy import func, insert, literal, select, union_all
+from sqlalchemy import ARRAY, Select, String, TextClause, any_, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,6 +52,22 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
+def _nearby_statement() -> Select[tuple[int, float, float]]:
+    """Open cases of a matter in some h3 cells since a time. Built once with array parameters
+    (`= ANY`), so neither SQLAlchemy nor psycopg redo work per call for a varying cell count."""
+    t = Case.__table__
+    return select(t.c.id, t.c.lat, t.c.lon).where(
+        t.c.h3_cell == any_(bindparam("cells", type_=ARRAY(String))),
+        t.c.matter_code == bindparam("matter_code"),
+        t.c.status == any_(bindparam("statuses", OPEN_VALUES, type_=ARRAY(String))),
+        t.c.merged_into_id.is_(None),
+        t.c.reported_at >= bindparam("since"),
+    )
+
+
+_NEARBY = _nearby_statement()
+
+
 def find_duplicate(
     session: Session, *, matter_code: str, lat: float, lon: float, now: datetime
 ) -> Case | None:
@@ -62,15 +78,8 @@ def find_duplicate(
     res = settings.geo.h3_resolution
     ring = max(1, math.ceil(radius / h3.average_hexagon_edge_length(res, unit="m")))
     cells = list(h3.grid_disk(h3.latlng_to_cell(lat, lon, res), ring))
-    rows = session.execute(
-        select(Case.id, Case.lat, Case.lon).where(
-            Case.h3_cell.in_(cells),
-            Case.matter_code == matter_code,
-            Case.status.in_(OPEN_VALUES),
-            Case.merged_into_id.is_(None),
-            Case.reported_at >= now - timedelta(days=settings.intake.duplicate_window_days),
-        )
-    ).all()
+    since = now - timedelta(days=settings.intake.duplicate_window_days)
+    rows = session.execute(_NEARBY, {"cells": cells, "matter_code": matter_code, "since": since}).all()
     near = sorted((d, cid) for cid, clat, clon in rows if (d := distance_m(lat, lon, clat, clon)) <= radius)
     return cases.get_case(session, near[0][1], for_update=True) if near else None
 
@@ -163,45 +172,62 @@ def submit_report(
     return IntakeResult(case, report, outcome, location, unit_name, suggestions)
 
 
-_CASE, _REPORT, _EVENT = Case.__table__, Report.__table__, CaseEvent.__table__
+def _new_case_statement() -> TextClause:
+    """INSERT the case, its report and its timeline, and enqueue the events' notifications, in
+    one statement (one round trip instead of an ORM flush per table). Each row travels as one
+    JSON parameter, read with the table's own row type: the text never changes and has a few
+    parameters, so psycopg caches and prepares it (only up to 50 parameters and 4 KB of SQL)."""
+    case_cols = db.written_columns(Case.__table__)
+    report_cols = [c for c in db.written_columns(Report.__table__) if c != "case_id"]
+    event_cols = [c for c in db.written_columns(CaseEvent.__table__) if c != "case_id"]
+    # the submit event names its report: {"source": …} || {"report_id": …}
+    submit_data = (
+        f"CASE WHEN e.action = '{A.submit}'"
+        " THEN e.data || jsonb_build_object('report_id', new_report.id) ELSE e.data END"
+    )
+    event_values = [submit_data if c == "data" else f"e.{c}" for c in event_cols]
+    notified = "SELECT id FROM new_events WHERE action = ANY(CAST(:notify AS text[]))"
+    return text(f"""
+WITH new_case AS (
+    INSERT INTO "case" ({", ".join(case_cols)})
+    SELECT {", ".join(f"c.{col}" for col in case_cols)}
+    FROM jsonb_populate_record(NULL::"case", CAST(:case AS jsonb)) AS c
+    RETURNING id, number
+), new_report AS (
+    INSERT INTO report (case_id, {", ".join(report_cols)})
+    SELECT new_case.id, {", ".join(f"r.{col}" for col in report_cols)}
+    FROM new_case, jsonb_populate_record(NULL::report, CAST(:report AS jsonb)) AS r
+    RETURNING id
+), new_events AS (
+    INSERT INTO case_event (case_id, {", ".join(event_cols)})
+    SELECT new_case.id, {", ".join(event_values)}
+    FROM new_case, new_report,
+         jsonb_populate_recordset(NULL::case_event, CAST(:events AS jsonb)) WITH ORDINALITY AS e
+    ORDER BY e.ordinality
+    RETURNING id, action
+)
+SELECT new_case.id, new_case.number, new_report.id AS report_id,
+       {jobs.defer_each_sql("notifications:notify_case_event", "event_id", notified)} AS jobs
+FROM new_case, new_report""")
+
+
+_NEW_CASE = _new_case_statement()
 
 
 def _insert_new_case(session: Session, new: cases.NewCase, report: Report, *, savepoint: bool) -> None:
-    """Write the case, its report, its timeline and the notification jobs in one statement (one
-    round trip instead of an ORM flush per table); in a savepoint when it may lose a race."""
-    new_case = insert(_CASE).values(db.insert_values(new.case)).returning(_CASE.c.id, _CASE.c.number)
-    case_cte = new_case.cte("new_case")
-    case_id = select(case_cte.c.id).scalar_subquery()
-    report_cte = (
-        insert(_REPORT).values({**db.insert_values(report), "case_id": case_id})
-        .returning(_REPORT.c.id).cte("new_report")
-    )
-    report_id = select(report_cte.c.id).scalar_subquery()
-    names = ["case_id", *new.events[0].values]
-    rows = []
-    for event in new.events:
-        row = [case_id, *(literal(v, _EVENT.c[k].type) for k, v in event.values.items())]
-        if event.values["action"] == A.submit:  # names its report: {"source": …} || {"report_id": …}
-            i = names.index("data")
-            row[i] = row[i].op("||")(func.jsonb_build_object("report_id", report_id))
-        rows.append(select(*row))
-    # INSERT … SELECT … UNION ALL …: ids in timeline order, and (unlike a multi-row VALUES) a
-    # statement SQLAlchemy can cache compiled
-    event_cte = (
-        insert(_EVENT).from_select(names, union_all(*rows))
-        .returning(_EVENT.c.id, _EVENT.c.action).cte("new_events")
-    )
-    columns: list[Any] = [case_cte.c.id, case_cte.c.number, report_id.label("report_id")]
-    notify = [e.values["action"] for e in new.events if e.notify]
-    if notify:
-        ids = select(event_cte.c.id).where(event_cte.c.action.in_(notify))
-        columns.append(jobs.defer_each("notifications:notify_case_event", "event_id", ids))
-    stmt = select(*columns).add_cte(event_cte)
+    """Write a new case with its report and timeline (`_NEW_CASE`); in a savepoint when it may
+    lose a race for its idempotency key."""
+    params = {
+        "case": db.to_json(db.insert_values(new.case)),
+        "report": db.to_json(db.insert_values(report)),
+        "events": db.to_json([e.values for e in new.events]),
+        "notify": [e.values["action"] for e in new.events if e.notify],
+    }
     if savepoint:
         with session.begin_nested():
-            row = session.execute(stmt).one()
+            row = session.execute(_NEW_CASE, params).one()
     else:
-        row = session.execute(stmt).one()
+        row = session.execute(_NEW_CASE, params).one()
     new.case.id, new.case.number = row.id, row.number
     report.id, report.case_id = row.report_id, row.id
     db.attach_inserted(session, new.case, report)

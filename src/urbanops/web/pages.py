@@ -42,6 +42,11 @@ def citizen_app(request: Request) -> HTMLResponse:
     )
 
 
+@router.get("/console", response_class=HTMLResponse)
+def console(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "console/index.html", {"version": __version__})
+
+
 @router.get("/m/manifest.webmanifest")
 def manifest() -> FileResponse:
     return FileResponse(HERE / "static" / "m" / "manifest.webmanifest", media_type="application/manifest+json")

@@ -61,3 +61,11 @@ def test_apikey_create_prints_the_key_last(engine: Engine) -> None:
     result = runner.invoke(app, ["apikey", "create", "12345 platform"])
     assert result.exit_code == 0
     assert result.output.strip().splitlines()[-1].startswith("uo_")
+
+
+def test_classifier_evaluate_prints_accuracy() -> None:
+    result = runner.invoke(app, ["classifier", "evaluate"])
+    assert result.exit_code == 0, result.output
+    top1 = float(result.output.split("top1=")[1].split()[0])
+    top3 = float(result.output.split("top3=")[1].split()[0])
+    assert 0.8 <= top1 <= top3 <= 1.0

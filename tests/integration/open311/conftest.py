@@ -27,14 +27,25 @@ from ..conftest import NOW
 BASE = "/open311/v2"
 HUMEN = (22.8191, 113.6968)  # 虎门镇, routed to 虎门城管分局
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "open311"
-SCHEMA_FILES = ("service.json", "services.json", "service-definition.json", "request.json", "requests.json")
+SCHEMA_FILES = (
+    "service.json",
+    "services.json",
+    "service-definition.json",
+    "request.json",
+    "requests.json",
+)
 W3C = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")
 DATETIME_FIELDS = ("requested_datetime", "updated_datetime", "expected_datetime")
 
 
 def _registry() -> Registry[Any]:
     resources = [
-        (name, Resource.from_contents(json.loads((SCHEMAS / name).read_text()), default_specification=DRAFT7))
+        (
+            name,
+            Resource.from_contents(
+                json.loads((SCHEMAS / name).read_text()), default_specification=DRAFT7
+            ),
+        )
         for name in SCHEMA_FILES
     ]
     return Registry().with_resources(resources)
@@ -75,7 +86,10 @@ def post(client: TestClient, key: str, fmt: str = "json", **fields: Any) -> Resp
     """POST requests with sensible defaults (a full bin in Humen) overridden by `fields`;
     a field set to None is left out."""
     data: dict[str, Any] = {
-        "api_key": key, "service_code": "06042", "lat": HUMEN[0], "long": HUMEN[1],
+        "api_key": key,
+        "service_code": "06042",
+        "lat": HUMEN[0],
+        "long": HUMEN[1],
         "description": "垃圾桶满了，溢出来了",
     }
     data.update(fields)

@@ -3,6 +3,8 @@ the path asks for, never problem+json or a framework validation error; nothing i
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -19,7 +21,7 @@ def test_api_key_is_required(o311: TestClient, fmt: str) -> None:
     assert_error(post(o311, "uo_not-a-key", fmt=fmt), 403, fmt, contains="api_key")
 
 
-BAD_POSTS: list[tuple[dict[str, object], int, str]] = [
+BAD_POSTS: list[tuple[dict[str, Any], int, str]] = [
     ({"service_code": "99999"}, 404, "99999"),
     ({"service_code": None}, 400, "service_code"),
     ({"service_code": ""}, 400, "service_code"),
@@ -48,7 +50,11 @@ BAD_POSTS: list[tuple[dict[str, object], int, str]] = [
 
 @pytest.mark.parametrize(("fields", "status", "contains"), BAD_POSTS)
 def test_bad_posts_are_refused_and_nothing_is_written(
-    o311: TestClient, session: Session, api_key: str, fields: dict[str, object], status: int,
+    o311: TestClient,
+    session: Session,
+    api_key: str,
+    fields: dict[str, Any],
+    status: int,
     contains: str,
 ) -> None:
     before = session.scalar(select(func.count()).select_from(Report))
@@ -56,7 +62,9 @@ def test_bad_posts_are_refused_and_nothing_is_written(
     assert session.scalar(select(func.count()).select_from(Report)) == before
 
 
-def test_a_description_of_exactly_4000_characters_is_accepted(o311: TestClient, api_key: str) -> None:
+def test_a_description_of_exactly_4000_characters_is_accepted(
+    o311: TestClient, api_key: str
+) -> None:
     assert post(o311, api_key, description="满" * 4000).status_code == 200
 
 
@@ -64,25 +72,50 @@ def test_malformed_bodies_are_400(o311: TestClient, api_key: str) -> None:
     url = f"{BASE}/requests.json"
     r = o311.post(url, content=b'{"api_key": "x"}', headers={"content-type": "application/json"})
     assert_error(r, 400, contains="x-www-form-urlencoded")
-    r = o311.post(url, content=b"api_key=" + api_key.encode() + b"&description=\xff\xfe",
-                  headers={"content-type": "application/x-www-form-urlencoded"})
+    r = o311.post(
+        url,
+        content=b"api_key=" + api_key.encode() + b"&description=\xff\xfe",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert_error(r, 400, contains="utf-8")
-    r = o311.post(url, content=b"a=1", headers={"content-type": "application/x-www-form-urlencoded; charset=klingon"})
+    r = o311.post(
+        url,
+        content=b"a=1",
+        headers={"content-type": "application/x-www-form-urlencoded; charset=klingon"},
+    )
     assert_error(r, 400, contains="klingon")
-    r = o311.post(url, content=b"x" * (70 * 1024), headers={"content-type": "application/x-www-form-urlencoded"})
+    r = o311.post(
+        url,
+        content=b"x" * (70 * 1024),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert_error(r, 400, contains="KiB")
-    r = o311.post(url, data={"api_key": api_key, "service_code": "06042", "lat": "22.8191", "long": "113.6968"},
-                  files={"photo": ("a.jpg", b"\xff\xd8", "image/jpeg")})
+    r = o311.post(
+        url,
+        data={"api_key": api_key, "service_code": "06042", "lat": "22.8191", "long": "113.6968"},
+        files={"photo": ("a.jpg", b"\xff\xd8", "image/jpeg")},
+    )
     assert_error(r, 400, contains="media_url")
 
 
 def test_gbk_form_bodies_are_read_with_their_charset(o311: TestClient, api_key: str) -> None:
     from urllib.parse import urlencode
 
-    body = urlencode({"api_key": api_key, "service_code": "06042", "lat": "22.8191",
-                      "long": "113.6968", "description": "垃圾满了"}, encoding="gbk")
-    r = o311.post(f"{BASE}/requests.json", content=body.encode(),
-                  headers={"content-type": "application/x-www-form-urlencoded; charset=GBK"})
+    body = urlencode(
+        {
+            "api_key": api_key,
+            "service_code": "06042",
+            "lat": "22.8191",
+            "long": "113.6968",
+            "description": "垃圾满了",
+        },
+        encoding="gbk",
+    )
+    r = o311.post(
+        f"{BASE}/requests.json",
+        content=body.encode(),
+        headers={"content-type": "application/x-www-form-urlencoded; charset=GBK"},
+    )
     assert r.status_code == 200, r.text
     shown = o311.get(f"{BASE}/requests/{r.json()[0]['service_request_id']}.json").json()[0]
     assert shown["description"] == "垃圾满了"
@@ -111,7 +144,9 @@ def test_bad_queries_are_400(o311: TestClient, query: str, contains: str) -> Non
 def test_bad_update_queries_are_400(o311: TestClient) -> None:
     r = o311.get(f"{BASE}/servicerequestupdates.json?start_date=2026-03-01T00:00:00")
     assert_error(r, 400, contains="时区")
-    r = o311.get(f"{BASE}/servicerequestupdates.xml?start_date=2025-01-01T00:00:00Z&end_date=2026-01-01T00:00:00Z")
+    r = o311.get(
+        f"{BASE}/servicerequestupdates.xml?start_date=2025-01-01T00:00:00Z&end_date=2026-01-01T00:00:00Z"
+    )
     assert_error(r, 400, "xml", contains="90")
 
 
@@ -133,3 +168,16 @@ def test_wrong_methods_are_405_with_allow(o311: TestClient) -> None:
     assert "GET" in r.headers["allow"]
     r = o311.post(f"{BASE}/services.json")
     assert_error(r, 405)
+
+
+def test_unexpected_failures_are_open311_errors_too(
+    o311: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urbanops.open311 import service
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(service, "services", broken)
+    assert_error(o311.get(f"{BASE}/services.json"), 500)
+    assert_error(o311.get(f"{BASE}/services.xml"), 500, "xml")

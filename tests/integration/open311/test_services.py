@@ -27,7 +27,9 @@ def test_discovery_in_both_formats(o311: TestClient) -> None:
     assert root.findtext("changeset") == doc["changeset"]
     assert root.findtext("endpoints/endpoint/url") == "http://testserver/open311/v2/"
     assert [f.text for f in root.findall("endpoints/endpoint/formats/format")] == [
-        "text/xml", "application/json"]
+        "text/xml",
+        "application/json",
+    ]
 
 
 def test_every_active_matter_is_a_service(o311: TestClient) -> None:
@@ -49,7 +51,14 @@ def test_every_active_matter_is_a_service(o311: TestClient) -> None:
     assert len(items) == len(services)
     first = items[0]
     assert [child.tag for child in first] == [
-        "service_code", "service_name", "description", "metadata", "type", "keywords", "group"]
+        "service_code",
+        "service_name",
+        "description",
+        "metadata",
+        "type",
+        "keywords",
+        "group",
+    ]
     assert first.findtext("metadata") == "true"
 
 
@@ -59,8 +68,10 @@ def test_service_definition_has_address_time_and_datum(o311: TestClient) -> None
     assert definition["service_code"] == "06042"
     attributes = {a["code"]: a for a in definition["attributes"]}
     assert [(a["code"], a["datatype"], a["order"]) for a in definition["attributes"]] == [
-        ("address_detail", "string", 1), ("occurred_at", "datetime", 2),
-        ("datum", "singlevaluelist", 3)]
+        ("address_detail", "string", 1),
+        ("occurred_at", "datetime", 2),
+        ("datum", "singlevaluelist", 3),
+    ]
     assert all(a["required"] is False and a["variable"] is True for a in attributes.values())
     assert "详细地址" in attributes["address_detail"]["description"]
     assert "发现时间" in attributes["occurred_at"]["description"]
@@ -71,9 +82,15 @@ def test_service_definition_has_address_time_and_datum(o311: TestClient) -> None
     assert root.tag == "service_definition"
     assert root.findtext("service_code") == "06042"
     assert [a.findtext("code") for a in root.findall("attributes/attribute")] == [
-        "address_detail", "occurred_at", "datum"]
+        "address_detail",
+        "occurred_at",
+        "datum",
+    ]
     assert [v.findtext("key") for v in root.findall("attributes/attribute/values/value")] == [
-        "wgs84", "gcj02", "bd09"]
+        "wgs84",
+        "gcj02",
+        "bd09",
+    ]
 
 
 def test_unknown_service_is_404_in_the_open311_format(o311: TestClient) -> None:
@@ -82,8 +99,14 @@ def test_unknown_service_is_404_in_the_open311_format(o311: TestClient) -> None:
 
 
 def test_unknown_format_suffix_is_404(o311: TestClient) -> None:
-    for path in ("/services.csv", "/services/06042.yaml", "/discovery.html", "/requests.txt",
-                 "/requests/20260302000001.rss", "/servicerequestupdates.atom"):
+    for path in (
+        "/services.csv",
+        "/services/06042.yaml",
+        "/discovery.html",
+        "/requests.txt",
+        "/requests/20260302000001.rss",
+        "/servicerequestupdates.atom",
+    ):
         assert_error(o311.get(BASE + path), 404, "xml", contains="格式")
 
 
