@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import timedelta
 
 from sqlalchemy import Engine, delete, select, text
@@ -70,7 +71,10 @@ def test_worker_turns_committed_events_into_notifications(engine: Engine) -> Non
             async with app.open_async():
                 await app.run_worker_async(wait=False, install_signal_handlers=False, queues=["default"])
 
-        asyncio.run(work())
+        # on its own thread: an event loop may already run on this one (Playwright's, in a full run)
+        runner = threading.Thread(target=lambda: asyncio.run(work()))
+        runner.start()
+        runner.join(timeout=120)
         with maker() as s:
             rows = s.scalars(select(Notification).where(Notification.case_id == case_id)).all()
             assert [(n.recipient_kind, n.channel) for n in rows] == [("unit", "in_app")]
