@@ -63,6 +63,7 @@ def _serve(host: str, port: int, *, demo: bool, workers: int = 1) -> None:
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     typer.echo(f"UrbanOps is running at {url}")
     typer.echo(f"  citizen app:   {url}/m/")
+    typer.echo(f"  command centre: {url}/console")
     typer.echo(f"  API docs:      {url}/docs")
     typer.echo(f"  health:        {url}/healthz")
     if demo:

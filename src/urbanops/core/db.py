@@ -88,7 +88,7 @@ def make_engine(url: str, *, pool_size: int = 40) -> Engine:
         pool_size=pool_size,
         max_overflow=10,
         pool_recycle=3600,
-        connect_args={"options": "-c timezone=UTC"},
+        connect_args={"options": "-c timezone=UTC", **({"prepare_threshold": (None if __import__("os").environ["EXP_PREP"] == "none" else int(__import__("os").environ["EXP_PREP"]))} if __import__("os").environ.get("EXP_PREP") else {})},
     )
 
 
