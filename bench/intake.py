@@ -7,7 +7,8 @@
 3. Measures, in the same run, the ceiling: single-row INSERT+COMMIT per statement through the
    same driver (psycopg 3) with the same concurrency against the same server.
 
-The last line is
+The line before the last gives the CPU time spent per report during the load, by the server's
+processes, the database's and the load generator (Linux only: read from /proc). The last line is
 `intake: reports=N throughput=X/s p50_ms=Y p99_ms=Z ceiling=W/s ratio=R`.
 """
 
@@ -29,6 +30,8 @@ from urllib.parse import urlencode
 
 import httpx
 import shapely
+
+from urbanops.core.db import stop_embedded
 
 MATTERS = ["06042", "06010", "09006", "01037", "07001", "06036", "09009", "08004"]
 
@@ -53,6 +56,42 @@ def _points(n: int, seed: int = 20261121) -> list[tuple[float, float]]:
         if town.geometry.contains(shapely.Point(x, y)):
             out.append((y, x))
     return out
+
+
+def _cpu_seconds(roots: list[int], exclude: list[int] | None = None) -> float | None:
+    """CPU time (user + system) of the live processes descended from `roots` (roots included),
+    without the subtrees of `exclude`."""
+    try:
+        stats = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    except OSError:
+        return None
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0, [r for r in roots if r in stats]
+    while todo:
+        pid = todo.pop()
+        if pid in (exclude or ()):
+            continue
+        total += stats[pid][1]
+        todo += children.get(pid, [])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _postmaster(data_dir: Path) -> list[int]:
+    """The pid of the embedded PostgreSQL's postmaster (its CPU is counted as the database's)."""
+    try:
+        return [int((data_dir / "postmaster.pid").read_text().split()[0])]
+    except (OSError, ValueError, IndexError):
+        return []
 
 
 def _percentile(sorted_ms: list[float], q: float) -> float:
@@ -205,7 +244,10 @@ def run(*, reports: int, concurrency: int, via: str, progress: Callable[[str], N
         key = out.stdout.strip().splitlines()[-1]
         points = _points(reports + concurrency)
         progress(f"submitting {reports} reports via {via} with concurrency {concurrency}")
+        database = _postmaster(home / "pgdata")
+        cpu0 = (_cpu_seconds([server.pid], database), _cpu_seconds(database), time.process_time())
         wall, lat, errors = asyncio.run(_load(port, key, points, concurrency, via))
+        cpu1 = (_cpu_seconds([server.pid], database), _cpu_seconds(database), time.process_time())
         if errors:
             progress(f"{errors} requests failed")
         conninfo = f"postgresql://postgres:@/urbanops?host={(home / 'pgdata').resolve()}"
@@ -217,8 +259,14 @@ def run(*, reports: int, concurrency: int, via: str, progress: Callable[[str], N
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+        stop_embedded(home)
     throughput = reports / wall
     print(f"errors={errors} wall_s={wall:.2f}")
+    per_report = [
+        f"{name}={(b - a) * 1000 / reports:.2f}" if a is not None and b is not None else f"{name}=?"
+        for name, a, b in zip(("server", "database", "client"), cpu0, cpu1, strict=True)
+    ]
+    print(f"cpu_ms_per_report: {' '.join(per_report)}")
     print(
         f"intake: reports={reports} throughput={throughput:.1f}/s p50_ms={_percentile(lat, 0.5):.1f} "
         f"p99_ms={_percentile(lat, 0.99):.1f} ceiling={ceiling:.1f}/s ratio={throughput / ceiling:.3f}"

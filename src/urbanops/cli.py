@@ -47,6 +47,7 @@ def _serve(host: str, port: int, *, demo: bool, workers: int = 1) -> None:
 
     from urbanops.app import serving_app
     from urbanops.bootstrap import demo_logins, load_demo, prepare_database
+    from urbanops.core.db import is_embedded, stop_embedded
     from urbanops.core.settings import get_settings
 
     if demo:
@@ -74,6 +75,8 @@ def _serve(host: str, port: int, *, demo: bool, workers: int = 1) -> None:
         # each process builds its app from the factory (and joins the embedded server)
         uvicorn.run("urbanops.app:serving_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning")
+        if is_embedded():
+            stop_embedded(get_settings().home)
         return
     uvicorn.run(serving_app(), host=host, port=port, log_level="info")
 

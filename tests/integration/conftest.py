@@ -29,7 +29,7 @@ class Staff:
 
 @pytest.fixture
 def unit_ids(session: Session) -> dict[str, int]:
-    return {code: uid for code, uid in session.execute(select(Unit.code, Unit.id))}
+    return dict(session.execute(select(Unit.code, Unit.id)).all())
 
 
 @pytest.fixture

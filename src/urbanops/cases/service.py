@@ -44,6 +44,7 @@ from urbanops.identity.roles import Actor, ActorKind, Role
 
 A, S = CaseAction, CaseStatus
 CACHE_SECONDS = 60.0
+NOTIFY_TASK = "notifications:notify_case_event"  # with `event_id`, for NOTIFY_ACTIONS
 NOTIFY_ACTIONS = frozenset(
     {
         A.dispatch,
@@ -233,7 +234,7 @@ def record(
     session.add(event)
     case.updated_at = now
     if notify and action in NOTIFY_ACTIONS:
-        jobs.enqueue_for(session, "notifications:notify_case_event", event, "event_id")
+        jobs.enqueue_for(session, NOTIFY_TASK, event, "event_id")
     return event
 
 

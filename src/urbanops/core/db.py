@@ -6,7 +6,8 @@ started with `pgserver`, its data under `URBANOPS_HOME/pgdata`.
 
 from __future__ import annotations
 
-import json
+import os
+import signal
 import threading
 import warnings
 from collections.abc import Iterator
@@ -14,10 +15,18 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Column, DateTime, Engine, MetaData, Table, create_engine, inspect, text
-from sqlalchemy.orm import DeclarativeBase, Mapper, Session, make_transient_to_detached, sessionmaker
+import pydantic_core
+from sqlalchemy import Column, DateTime, Engine, MetaData, create_engine, inspect, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapper,
+    Session,
+    make_transient_to_detached,
+    sessionmaker,
+)
 
 from urbanops.core.settings import Settings, get_settings
 
@@ -61,6 +70,20 @@ def _embedded_url(home: Path) -> str:
     return f"postgresql+psycopg://postgres:@/urbanops?host={data_dir}"
 
 
+def stop_embedded(home: Path) -> None:
+    """Stop the embedded PostgreSQL under `home` if it still runs. `serve --workers N` needs
+    this: its worker processes never release their pgserver handle, so it would outlive them."""
+    data_dir = (home / "pgdata").resolve()
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if str(data_dir).encode() not in f.read():
+                return  # a stale pid file: the number belongs to another process now
+        os.kill(pid, signal.SIGINT)  # PostgreSQL's fast shutdown
+    except (OSError, ValueError, IndexError):
+        return
+
+
 def normalise_url(url: str) -> str:
     """Accept plain `postgresql://` URLs and use the psycopg 3 driver for them."""
     for prefix in ("postgresql://", "postgres://"):
@@ -88,7 +111,7 @@ def make_engine(url: str, *, pool_size: int = 40) -> Engine:
         pool_size=pool_size,
         max_overflow=10,
         pool_recycle=3600,
-        connect_args={"options": "-c timezone=UTC", **({"prepare_threshold": (None if __import__("os").environ["EXP_PREP"] == "none" else int(__import__("os").environ["EXP_PREP"]))} if __import__("os").environ.get("EXP_PREP") else {})},
+        connect_args={"options": "-c timezone=UTC"},
     )
 
 
@@ -138,58 +161,63 @@ def ping(session: Session) -> bool:
 
 # --- rows written with a Core INSERT, kept as ORM instances -------------------------------------
 
-_FROM_DATABASE = object()
+_PG = postgresql.dialect()
 
 
 @cache
 def _columns(mapper: Mapper[Any]) -> tuple[tuple[str, Column[Any]], ...]:
-    return tuple((prop.key, prop.columns[0]) for prop in mapper.column_attrs)
+    """(attribute, column) of the columns an INSERT from `insert_values` writes: all but the
+    primary key and those the database fills in itself (server defaults, sequences)."""
+    out = []
+    for prop in mapper.column_attrs:
+        column = cast(Column[Any], prop.columns[0])
+        default = column.default
+        if (
+            column.primary_key
+            or column.server_default is not None
+            or (default is not None and not (default.is_scalar or default.is_callable))
+        ):
+            continue
+        out.append((prop.key, column))
+    return tuple(out)
 
 
 def _default(column: Column[Any]) -> Any:
-    """The value of a column an INSERT leaves out (`_FROM_DATABASE` when the database makes it)."""
     default = column.default
-    if column.primary_key or column.server_default is not None:
-        return _FROM_DATABASE
     if default is None:
         return None
     if default.is_scalar:
         return default.arg  # type: ignore[attr-defined]
-    if default.is_callable:
-        return default.arg(None)  # type: ignore[attr-defined]
-    return _FROM_DATABASE
+    return default.arg(None)  # type: ignore[attr-defined]
 
 
 def insert_values(obj: Base) -> dict[str, Any]:
-    """The row of a new instance for a Core INSERT, keyed by column name. Columns left unset get
+    """The row of a new instance for an INSERT, keyed by column name. Columns left unset get
     their defaults, on the instance too (an INSERT inside a CTE applies no Python-side
-    defaults); primary keys and server defaults are left to the database."""
+    defaults); the primary key and server defaults are left to the database."""
     values = obj.__dict__
     row = {}
     for attr, column in _columns(inspect(obj).mapper):
         if attr not in values:
-            value = _default(column)
-            if value is _FROM_DATABASE:
-                continue
-            setattr(obj, attr, value)
-        row[column.key] = values[attr]
+            setattr(obj, attr, _default(column))
+        row[column.name] = values[attr]
     return row
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+def written_columns(model: type[Base]) -> list[str]:
+    """The column names of the rows `insert_values` makes for `model`."""
+    return [column.name for _, column in _columns(inspect(model))]
+
+
+def quote(name: str) -> str:
+    """An identifier for hand-written SQL, quoted when PostgreSQL needs it (`"case"`)."""
+    return _PG.identifier_preparer.quote(name)
 
 
 def to_json(value: Any) -> str:
-    """JSON for rows passed as one parameter; datetimes in ISO 8601 with their offset."""
-    return json.dumps(value, default=_json_default)
-
-
-def written_columns(table: Table) -> list[str]:
-    """The columns an INSERT from `insert_values` writes: all but generated keys and server defaults."""
-    return [c.key for c in table.c if not c.primary_key and c.server_default is None]
+    """JSON for rows passed as one parameter; datetimes in ISO 8601 with their offset (pydantic's
+    encoder: a few times faster than `json.dumps` with a `default` for datetimes)."""
+    return pydantic_core.to_json(value).decode()
 
 
 def attach_inserted(session: Session, *objs: Base) -> None:

@@ -104,10 +104,12 @@ def job_app() -> App:
         if _app is None:
             from urbanops.cases.jobs import blueprint as cases_jobs
             from urbanops.notifications.jobs import blueprint as notification_jobs
+            from urbanops.reports.jobs import blueprint as report_jobs
 
             app = App(connector=PsycopgConnector(conninfo=conninfo()))
             app.add_tasks_from(cases_jobs, namespace="cases")
             app.add_tasks_from(notification_jobs, namespace="notifications")
+            app.add_tasks_from(report_jobs, namespace="reports")
             _app = app
         return _app
 

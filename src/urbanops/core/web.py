@@ -24,9 +24,7 @@ from urbanops.core.errors import DomainError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 PROBLEM = "application/problem+json"
-
-
-_REQUEST_TRANSACTION = "urbanops.request_transaction"
+_REQUEST_TRANSACTION = "urbanops.request_transaction"  # in Session.info: opened by get_session
 
 
 async def get_session() -> AsyncIterator[Session]:
@@ -39,17 +37,17 @@ async def get_session() -> AsyncIterator[Session]:
     session.info[_REQUEST_TRANSACTION] = True
     try:
         yield session
-        await _in_thread_if_open(session, session.commit)
+        await _end_if_open(session, session.commit)
     except BaseException:
-        await _in_thread_if_open(session, session.rollback)
+        await _end_if_open(session, session.rollback)
         raise
     finally:
-        await _in_thread_if_open(session, session.close)
-        session.close()
+        await _end_if_open(session, session.close)
+        session.close()  # holds no connection any more: no I/O
 
 
-async def _in_thread_if_open(session: Session, end: Callable[[], None]) -> None:
-    """Run `end` (which talks to the database) in a worker thread if a transaction is open."""
+async def _end_if_open(session: Session, end: Callable[[], None]) -> None:
+    """Run `end` in a worker thread if a transaction (and so maybe a connection) is open."""
     if session.in_transaction():
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(end)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import h3
 from sqlalchemy import ARRAY, Select, String, TextClause, any_, bindparam, select, text
@@ -52,7 +51,7 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
-def _nearby_statement() -> Select[tuple[int, float, float]]:
+def _nearby_statement() -> Select[int, float, float]:
     """Open cases of a matter in some h3 cells since a time. Built once with array parameters
     (`= ANY`), so neither SQLAlchemy nor psycopg redo work per call for a varying cell count."""
     t = Case.__table__
@@ -79,6 +78,7 @@ def find_duplicate(
     ring = max(1, math.ceil(radius / h3.average_hexagon_edge_length(res, unit="m")))
     cells = list(h3.grid_disk(h3.latlng_to_cell(lat, lon, res), ring))
     since = now - timedelta(days=settings.intake.duplicate_window_days)
+    session.flush()  # as the ORM's autoflush would: pending changes (a case just closed) count
     rows = session.execute(_NEARBY, {"cells": cells, "matter_code": matter_code, "since": since}).all()
     near = sorted((d, cid) for cid, clat, clon in rows if (d := distance_m(lat, lon, clat, clon)) <= radius)
     return cases.get_case(session, near[0][1], for_update=True) if near else None
@@ -177,37 +177,40 @@ def _new_case_statement() -> TextClause:
     one statement (one round trip instead of an ORM flush per table). Each row travels as one
     JSON parameter, read with the table's own row type: the text never changes and has a few
     parameters, so psycopg caches and prepares it (only up to 50 parameters and 4 KB of SQL)."""
-    case_cols = db.written_columns(Case.__table__)
-    report_cols = [c for c in db.written_columns(Report.__table__) if c != "case_id"]
-    event_cols = [c for c in db.written_columns(CaseEvent.__table__) if c != "case_id"]
+    q = db.quote
+    case_t, report_t, event_t = (q(m.__tablename__) for m in (Case, Report, CaseEvent))
+    case_cols = [q(c) for c in db.written_columns(Case)]
+    report_cols = [q(c) for c in db.written_columns(Report) if c != "case_id"]
+    event_names = [c for c in db.written_columns(CaseEvent) if c != "case_id"]
+    event_cols = [q(c) for c in event_names]
     # the submit event names its report: {"source": …} || {"report_id": …}
     submit_data = (
         f"CASE WHEN e.action = '{A.submit}'"
         " THEN e.data || jsonb_build_object('report_id', new_report.id) ELSE e.data END"
     )
-    event_values = [submit_data if c == "data" else f"e.{c}" for c in event_cols]
+    event_values = [submit_data if c == "data" else f"e.{q(c)}" for c in event_names]
     notified = "SELECT id FROM new_events WHERE action = ANY(CAST(:notify AS text[]))"
     return text(f"""
 WITH new_case AS (
-    INSERT INTO "case" ({", ".join(case_cols)})
+    INSERT INTO {case_t} ({", ".join(case_cols)})
     SELECT {", ".join(f"c.{col}" for col in case_cols)}
-    FROM jsonb_populate_record(NULL::"case", CAST(:case AS jsonb)) AS c
+    FROM jsonb_populate_record(NULL::{case_t}, CAST(:case AS jsonb)) AS c
     RETURNING id, number
 ), new_report AS (
-    INSERT INTO report (case_id, {", ".join(report_cols)})
+    INSERT INTO {report_t} (case_id, {", ".join(report_cols)})
     SELECT new_case.id, {", ".join(f"r.{col}" for col in report_cols)}
-    FROM new_case, jsonb_populate_record(NULL::report, CAST(:report AS jsonb)) AS r
+    FROM new_case, jsonb_populate_record(NULL::{report_t}, CAST(:report AS jsonb)) AS r
     RETURNING id
 ), new_events AS (
-    INSERT INTO case_event (case_id, {", ".join(event_cols)})
+    INSERT INTO {event_t} (case_id, {", ".join(event_cols)})
     SELECT new_case.id, {", ".join(event_values)}
     FROM new_case, new_report,
-         jsonb_populate_recordset(NULL::case_event, CAST(:events AS jsonb)) WITH ORDINALITY AS e
+         jsonb_populate_recordset(NULL::{event_t}, CAST(:events AS jsonb)) WITH ORDINALITY AS e
     ORDER BY e.ordinality
     RETURNING id, action
 )
 SELECT new_case.id, new_case.number, new_report.id AS report_id,
-       {jobs.defer_each_sql("notifications:notify_case_event", "event_id", notified)} AS jobs
+       {jobs.defer_each_sql(cases.NOTIFY_TASK, "event_id", notified)} AS jobs
 FROM new_case, new_report""")
 
 
@@ -223,6 +226,7 @@ def _insert_new_case(session: Session, new: cases.NewCase, report: Report, *, sa
         "events": db.to_json([e.values for e in new.events]),
         "notify": [e.values["action"] for e in new.events if e.notify],
     }
+    session.flush()  # rows the caller has pending (a user the report names) go first
     if savepoint:
         with session.begin_nested():
             row = session.execute(_NEW_CASE, params).one()
