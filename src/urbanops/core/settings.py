@@ -46,6 +46,19 @@ class SmsSettings(BaseModel):
     gateway_token: str = ""
 
 
+class Open311Settings(BaseModel):
+    """What the Open311 discovery document tells other systems about this deployment."""
+
+    contact: str = (
+        "UrbanOps 城市运行管理服务平台：请联系本市城市管理指挥中心 / contact the city's urban management command centre"
+    )
+    key_service: str = (
+        "由平台管理员运行 `urbanops apikey create NAME` 创建 API 密钥，或向本市城市管理指挥中心申请 / "
+        "run `urbanops apikey create NAME` on the server, or ask the city for a key"
+    )
+    endpoint_type: str = "production"  # production | test
+
+
 class GeoSettings(BaseModel):
     grid_cell_size_m: float = 500.0
     region_code: str = "441900"
@@ -70,6 +83,7 @@ class Settings(BaseSettings):
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
     geo: GeoSettings = Field(default_factory=GeoSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
+    open311: Open311Settings = Field(default_factory=Open311Settings)
 
     def check_production(self) -> None:
         if self.env == "production" and self.auth.secret_key == DEV_SECRET:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from urbanops.catalogue import service as catalogue
 from urbanops.core.errors import InvalidInput, NotFound
 from urbanops.core.geo import Datum
+from urbanops.core.settings import get_settings
 from urbanops.identity.roles import Actor
 from urbanops.open311 import params
 from urbanops.open311.formats import local_text
@@ -34,11 +35,6 @@ from urbanops.reports.service import IntakeResult, submit_report
 
 # when this interface last changed (sortable); bump it with any change of the documents
 CHANGESET = "2026-11-21T00:00:00+08:00"
-CONTACT = "UrbanOps 城市运行管理服务平台：请联系本市城市管理指挥中心 / contact the city's urban management command centre"
-KEY_SERVICE = (
-    "由平台管理员运行 `urbanops apikey create NAME` 创建 API 密钥，或向本市城市管理指挥中心申请 / "
-    "run `urbanops apikey create NAME` on the server, or ask the city for a key"
-)
 ADDRESS_MAX = 256
 FUTURE_TOLERANCE = timedelta(minutes=10)
 
@@ -93,11 +89,12 @@ POST_NOTICES = {
 
 def discovery(base_url: str) -> Discovery:
     url = base_url.rstrip("/") + "/open311/v2/"
+    cfg = get_settings().open311
     return Discovery(
         changeset=CHANGESET,
-        contact=CONTACT,
-        key_service=KEY_SERVICE,
-        endpoints=[Endpoint(SPECIFICATION, url, CHANGESET, "production", list(FORMATS))],
+        contact=cfg.contact,
+        key_service=cfg.key_service,
+        endpoints=[Endpoint(SPECIFICATION, url, CHANGESET, cfg.endpoint_type, list(FORMATS))],
     )
 
 
