@@ -51,7 +51,10 @@ def test_report_to_closure_over_the_api(client: TestClient, session: Session, st
     assert [e["action"] for e in detail["timeline"]] == [
         "submit", "accept", "register", "dispatch", "start", "submit_result", "verify"]
     assert detail["unit_name"] == "虎门城管分局" and detail["town_name"] == "虎门镇"
-    assert "rate" in detail["allowed_actions"]
+    # what each role is offered: the shift chief may reopen, the intake clerk may record a rating
+    assert detail["allowed_actions"] == ["reopen"]
+    as_clerk = client.get(f"/api/v1/cases/{case_id}", headers=token(client, "t_clerk")).json()
+    assert set(as_clerk["allowed_actions"]) == {"reopen", "rate"}
 
 
 def test_workflow_errors_are_problems(client: TestClient, session: Session, staff: dict[str, Staff]) -> None:

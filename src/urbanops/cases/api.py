@@ -83,13 +83,24 @@ def case_detail(session: SessionDep, actor: StaffDep, case_id: int) -> CaseDetai
         detail.matter_name = snap.matters[case.matter_code].name
     detail.unit_name = areas.unit_name(session, case.unit_id) if case.unit_id else None
     detail.town_name = areas.town_name(session, case.town_code) if case.town_code else None
-    detail.allowed_actions = [str(a) for a in allowed_actions(CaseStatus(case.status))]
+    detail.allowed_actions = [
+        str(a) for a in allowed_actions(CaseStatus(case.status)) if a in PUBLIC_ACTIONS and _may(actor, case, a)
+    ]
     detail.timeline = []
     for e in timeline.events:
         ev = EventOut.model_validate(e)
         ev.action_label = ACTION_LABELS_ZH.get(CaseAction(e.action), e.action)
         detail.timeline.append(ev)
     return detail
+
+
+def _may(actor: Actor, case: Any, action: CaseAction) -> bool:
+    """Whether the caller's role and unit allow the action (what the console offers)."""
+    try:
+        svc.authorize(actor, case, action)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def _run(action: CaseAction, session: Any, actor: Actor, now: datetime, case_id: int,
