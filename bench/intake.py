@@ -114,8 +114,12 @@ class _Conn:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
-        head = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
+        head = [
+            f"POST {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Type: {content_type}",
+            f"Content-Length: {len(body)}",
+        ]
         head += [f"{k}: {v}" for k, v in headers.items()]
         self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
         status_line = await self.reader.readline()
@@ -138,18 +142,30 @@ class _Conn:
             self.writer = None
 
 
-def _request(i: int, lat: float, lon: float, key: str, via: str) -> tuple[str, bytes, str, dict[str, str]]:
+def _request(
+    i: int, lat: float, lon: float, key: str, via: str
+) -> tuple[str, bytes, str, dict[str, str]]:
     matter = MATTERS[i % len(MATTERS)]
     if via == "open311":
-        form = urlencode({"api_key": key, "service_code": matter, "lat": lat, "long": lon,
-                          "description": f"benchmark report {i}"})
+        form = urlencode(
+            {
+                "api_key": key,
+                "service_code": matter,
+                "lat": lat,
+                "long": lon,
+                "description": f"benchmark report {i}",
+            }
+        )
         return "/open311/v2/requests.json", form.encode(), "application/x-www-form-urlencoded", {}
-    body = json.dumps({"lat": lat, "lon": lon, "matter_code": matter, "description": f"benchmark report {i}"})
+    body = json.dumps(
+        {"lat": lat, "lon": lon, "matter_code": matter, "description": f"benchmark report {i}"}
+    )
     return "/api/v1/reports", body.encode(), "application/json", {"X-API-Key": key}
 
 
-async def _load(port: int, key: str, points: list[tuple[float, float]], concurrency: int,
-                via: str) -> tuple[float, list[float], int]:
+async def _load(
+    port: int, key: str, points: list[tuple[float, float]], concurrency: int, via: str
+) -> tuple[float, list[float], int]:
     latencies: list[float] = []
     errors = 0
     work = list(enumerate(points))
@@ -170,7 +186,9 @@ async def _load(port: int, key: str, points: list[tuple[float, float]], concurre
             await one(conn, i, lat, lon, True)
 
     # warm up: open every connection once
-    await asyncio.gather(*(one(c, i, lat, lon, False) for c, (i, (lat, lon)) in zip(conns, warm, strict=False)))
+    await asyncio.gather(
+        *(one(c, i, lat, lon, False) for c, (i, (lat, lon)) in zip(conns, warm, strict=False))
+    )
     t0 = time.perf_counter()
     await asyncio.gather(*(worker(c) for c in conns))
     wall = time.perf_counter() - t0
@@ -185,8 +203,10 @@ def _ceiling(conninfo: str, n: int, concurrency: int) -> float:
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_ceiling")
-        conn.execute("CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, payload text NOT NULL,"
-                     " at timestamptz NOT NULL DEFAULT now())")
+        conn.execute(
+            "CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, payload text NOT NULL,"
+            " at timestamptz NOT NULL DEFAULT now())"
+        )
     per = [n // concurrency + (1 if i < n % concurrency else 0) for i in range(concurrency)]
     conns = [psycopg.connect(conninfo) for _ in range(concurrency)]
     barrier = threading.Barrier(concurrency + 1)
@@ -212,7 +232,9 @@ def _ceiling(conninfo: str, n: int, concurrency: int) -> float:
     return n / wall
 
 
-def run(*, reports: int, concurrency: int, via: str, progress: Callable[[str], None], workers: int = 2) -> None:
+def run(
+    *, reports: int, concurrency: int, via: str, progress: Callable[[str], None], workers: int = 2
+) -> None:
     if via not in ("api", "open311"):
         raise SystemExit("--via must be api or open311")
     home = Path(tempfile.mkdtemp(prefix="urbanops-bench-"))
@@ -222,8 +244,11 @@ def run(*, reports: int, concurrency: int, via: str, progress: Callable[[str], N
     exe = Path(sys.executable).with_name("urbanops")
     progress(f"starting a server on a fresh embedded database in {home}")
     server = subprocess.Popen(
-        [str(exe), "serve", "--port", str(port), "--workers", str(workers)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [str(exe), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -239,8 +264,13 @@ def run(*, reports: int, concurrency: int, via: str, progress: Callable[[str], N
             time.sleep(0.5)
         else:
             raise SystemExit("server did not become healthy")
-        out = subprocess.run([str(exe), "apikey", "create", "benchmark"], env=env, check=True,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [str(exe), "apikey", "create", "benchmark"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         key = out.stdout.strip().splitlines()[-1]
         points = _points(reports + concurrency)
         progress(f"submitting {reports} reports via {via} with concurrency {concurrency}")

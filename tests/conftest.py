@@ -80,7 +80,9 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session inside an outer transaction that is rolled back after the test."""
     connection = engine.connect()
     outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     try:
         yield session
     finally:

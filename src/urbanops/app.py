@@ -84,4 +84,6 @@ def serving_app() -> FastAPI:
     from urbanops.core.settings import get_settings
 
     settings = get_settings()
-    return create_app(embedded_worker=is_embedded(settings) and settings.embedded_worker, warm_up=True)
+    return create_app(
+        embedded_worker=is_embedded(settings) and settings.embedded_worker, warm_up=True
+    )

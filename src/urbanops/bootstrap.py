@@ -33,7 +33,9 @@ def load_reference_data(session: Session, now: datetime, progress: Progress = _q
     progress("loading towns, communities, units and the responsibility matrix")
     area_reference.load_areas(session)
     if session.scalar(select(func.count()).select_from(GridCell)) == 0:
-        area_reference.generate_grid(session, get_settings().geo.grid_cell_size_m, progress=progress)
+        area_reference.generate_grid(
+            session, get_settings().geo.grid_cell_size_m, progress=progress
+        )
     if suggest.ensure_model(session, now):
         progress("trained the first report classifier from the seed corpus")
     areas.invalidate()
@@ -86,8 +88,12 @@ def load_demo(now: datetime, progress: Progress = _quiet) -> bool:
         users = {}
         for username, name, roles, unit in DEMO_USERS:
             users[username] = identity.create_user(
-                session, username=username, password=DEMO_PASSWORD, display_name=name,
-                roles=roles, unit_id=unit_ids[unit] if unit else None,
+                session,
+                username=username,
+                password=DEMO_PASSWORD,
+                display_name=name,
+                roles=roles,
+                unit_id=unit_ids[unit] if unit else None,
             )
         progress("adding demo service stations")
         load_demo_stations(session)
@@ -95,9 +101,16 @@ def load_demo(now: datetime, progress: Progress = _quiet) -> bool:
         clerk = identity.actor_for_user(users["clerk"])
         for i, (lat, lon, text, category) in enumerate(DEMO_REPORTS):
             submit_report(
-                session, actor=clerk, now=now - timedelta(hours=len(DEMO_REPORTS) - i),
-                data=ReportIn(lat=lat, lon=lon, description=text, category_code=category,
-                              reporter_name="演示市民"),
+                session,
+                actor=clerk,
+                now=now - timedelta(hours=len(DEMO_REPORTS) - i),
+                data=ReportIn(
+                    lat=lat,
+                    lon=lon,
+                    description=text,
+                    category_code=category,
+                    reporter_name="演示市民",
+                ),
                 source="staff",
             )
     return True
@@ -126,9 +139,16 @@ def load_demo_stations(session: Session) -> None:
     from urbanops.core.resources import read_csv
 
     for row in read_csv("service_stations_demo.csv"):
-        session.add(ServiceStation(
-            name=row["name"], town_code=row["town_code"], address=row["address"], lat=float(row["lat"]),
-            lon=float(row["lon"]), amenities=row["amenities"].split(), opening_hours=row["opening_hours"],
-            is_demo=True,
-        ))
+        session.add(
+            ServiceStation(
+                name=row["name"],
+                town_code=row["town_code"],
+                address=row["address"],
+                lat=float(row["lat"]),
+                lon=float(row["lon"]),
+                amenities=row["amenities"].split(),
+                opening_hours=row["opening_hours"],
+                is_demo=True,
+            )
+        )
     session.flush()

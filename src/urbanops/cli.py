@@ -14,9 +14,13 @@ import typer
 from urbanops.core.clock import utcnow
 from urbanops.core.errors import DomainError
 
-app = typer.Typer(help="UrbanOps — 城市运行管理服务平台", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="UrbanOps — 城市运行管理服务平台", no_args_is_help=True, add_completion=False
+)
 calendar_app = typer.Typer(help="Working-day calendar", no_args_is_help=True)
-areas_app = typer.Typer(help="Areas: locate points, community polygons, the grid", no_args_is_help=True)
+areas_app = typer.Typer(
+    help="Areas: locate points, community polygons, the grid", no_args_is_help=True
+)
 apikey_app = typer.Typer(help="API keys for other systems", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks", no_args_is_help=True)
 classifier_app = typer.Typer(help="The report classifier", no_args_is_help=True)
@@ -73,8 +77,14 @@ def _serve(host: str, port: int, *, demo: bool, workers: int = 1) -> None:
             typer.echo(f"    {username:<14} {password:<10} {name}")
     if workers > 1:
         # each process builds its app from the factory (and joins the embedded server)
-        uvicorn.run("urbanops.app:serving_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning")
+        uvicorn.run(
+            "urbanops.app:serving_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
         if is_embedded():
             stop_embedded(get_settings().home)
         return
@@ -154,7 +164,9 @@ def areas_locate(
 @areas_app.command("import-communities")
 def import_communities(
     path: Path,
-    code_property: Annotated[str, typer.Option(help="feature property holding the 12-digit code")] = "code",
+    code_property: Annotated[
+        str, typer.Option(help="feature property holding the 12-digit code")
+    ] = "code",
 ) -> None:
     """Import community polygons from GeoJSON and rebuild the grid."""
     from urbanops.areas import reference, service
@@ -165,7 +177,9 @@ def import_communities(
         with unit_of_work() as session:
             n = reference.import_community_polygons(session, path, code_property)
             progress(f"imported {n} community polygons")
-            cells = reference.generate_grid(session, get_settings().geo.grid_cell_size_m, progress=progress)
+            cells = reference.generate_grid(
+                session, get_settings().geo.grid_cell_size_m, progress=progress
+            )
     except DomainError as exc:
         fail(exc)
         return
@@ -217,7 +231,9 @@ def bench_intake(
     try:
         from bench.intake import run
     except ImportError:
-        typer.echo("the benchmark code (bench/) is in the source tree; run from a checkout", err=True)
+        typer.echo(
+            "the benchmark code (bench/) is in the source tree; run from a checkout", err=True
+        )
         raise typer.Exit(code=2) from None
     run(reports=reports, concurrency=concurrency, via=via, progress=progress, workers=workers)
 

@@ -35,7 +35,9 @@ def _free_port() -> int:
 def live_server(engine: Engine) -> Iterator[str]:
     get_settings().demo_mode = True  # the sign-in page shows the one-time code
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(warm_up=True), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(warm_up=True), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -57,8 +59,15 @@ def browser() -> Iterator[object]:
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()
@@ -68,8 +77,13 @@ def browser() -> Iterator[object]:
 def phone_page(browser, live_server: str):  # type: ignore[no-untyped-def]
     """A 390×844 phone in Dongguan (塘厦), Chinese, with geolocation allowed."""
     ctx = browser.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True,
-        locale="zh-CN", geolocation={"latitude": 22.8006, "longitude": 114.0719}, permissions=["geolocation"],
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        geolocation={"latitude": 22.8006, "longitude": 114.0719},
+        permissions=["geolocation"],
         base_url=live_server,
     )
     page = ctx.new_page()
@@ -93,11 +107,19 @@ def staff_tokens(engine: Engine, live_server: str) -> dict[str, dict[str, str]]:
     with maker.begin() as s:
         for name, (roles, unit_code) in specs.items():
             unit_id = s.scalar(select(Unit.id).where(Unit.code == unit_code)) if unit_code else None
-            identity.create_user(s, username=f"b_{name}_{suffix}", password=PASSWORD, display_name=name,
-                                 roles=roles, unit_id=unit_id)
+            identity.create_user(
+                s,
+                username=f"b_{name}_{suffix}",
+                password=PASSWORD,
+                display_name=name,
+                roles=roles,
+                unit_id=unit_id,
+            )
     tokens = {}
     for name in specs:
-        r = httpx.post(f"{live_server}/api/v1/auth/token",
-                       data={"username": f"b_{name}_{suffix}", "password": PASSWORD})
+        r = httpx.post(
+            f"{live_server}/api/v1/auth/token",
+            data={"username": f"b_{name}_{suffix}", "password": PASSWORD},
+        )
         tokens[name] = {"Authorization": f"Bearer {r.json()['access_token']}"}
     return tokens

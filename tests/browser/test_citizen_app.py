@@ -56,17 +56,29 @@ def test_sign_in_and_report_with_photo_and_location(phone_page, tmp_path: Path) 
     phone_page.wait_for_selector(f"#mine-list li:has-text('{number}')")
 
 
-def test_follow_to_closed_and_rate(phone_page, tmp_path: Path, live_server: str,  # type: ignore[no-untyped-def]
-                                   staff_tokens: dict[str, dict[str, str]]) -> None:
+def test_follow_to_closed_and_rate(
+    phone_page,
+    tmp_path: Path,
+    live_server: str,  # type: ignore[no-untyped-def]
+    staff_tokens: dict[str, dict[str, str]],
+) -> None:
     phone_page.context.set_geolocation({"latitude": 22.8036, "longitude": 114.0719})  # ~330 m north
     sign_in(phone_page, "13600000002")
     number = report(phone_page, tmp_path, "门口有人占道摆摊卖菜")
-    cases = httpx.get(f"{live_server}/api/v1/cases", params={"number": number},
-                      headers=staff_tokens["inspector"]).json()["items"]
+    cases = httpx.get(
+        f"{live_server}/api/v1/cases", params={"number": number}, headers=staff_tokens["inspector"]
+    ).json()["items"]
     case_id = cases[0]["id"]
-    for who, action, body in [("handler", "start", {}), ("handler", "submit_result", {"note": "已劝离摊贩"}),
-                              ("inspector", "verify", {"note": "现场已恢复"})]:
-        r = httpx.post(f"{live_server}/api/v1/cases/{case_id}/actions/{action}", json=body, headers=staff_tokens[who])
+    for who, action, body in [
+        ("handler", "start", {}),
+        ("handler", "submit_result", {"note": "已劝离摊贩"}),
+        ("inspector", "verify", {"note": "现场已恢复"}),
+    ]:
+        r = httpx.post(
+            f"{live_server}/api/v1/cases/{case_id}/actions/{action}",
+            json=body,
+            headers=staff_tokens[who],
+        )
         assert r.status_code == 200, r.text
     phone_page.click("#view-result [data-go=mine]")
     phone_page.click(f"#mine-list li:has-text('{number}')")

@@ -18,13 +18,30 @@ def test_chief_signs_in_and_urges_a_case(browser, live_server: str, engine) -> N
 
     name = f"chief_{uuid.uuid4().hex[:6]}"
     with sessionmaker(engine).begin() as s:
-        identity.create_user(s, username=name, password="browser-password", display_name="值班长 测试",
-                             roles=[Role.shift_chief])
-    tok = httpx.post(f"{live_server}/api/v1/auth/token", data={"username": name, "password": "browser-password"}).json()
-    case = httpx.post(f"{live_server}/api/v1/reports", headers={"Authorization": f"Bearer {tok['access_token']}"},
-                      json={"lat": 22.9195, "lon": 113.6956, "matter_code": "06036", "description": "楼下乱堆杂物"}).json()
+        identity.create_user(
+            s,
+            username=name,
+            password="browser-password",
+            display_name="值班长 测试",
+            roles=[Role.shift_chief],
+        )
+    tok = httpx.post(
+        f"{live_server}/api/v1/auth/token", data={"username": name, "password": "browser-password"}
+    ).json()
+    case = httpx.post(
+        f"{live_server}/api/v1/reports",
+        headers={"Authorization": f"Bearer {tok['access_token']}"},
+        json={
+            "lat": 22.9195,
+            "lon": 113.6956,
+            "matter_code": "06036",
+            "description": "楼下乱堆杂物",
+        },
+    ).json()
 
-    page = browser.new_page(viewport={"width": 1366, "height": 800}, base_url=live_server, locale="zh-CN")
+    page = browser.new_page(
+        viewport={"width": 1366, "height": 800}, base_url=live_server, locale="zh-CN"
+    )
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto("/console")

@@ -47,7 +47,11 @@ def staff(session: Session, unit_ids: dict[str, int]) -> dict[str, Staff]:
     out = {}
     for name, (roles, unit) in specs.items():
         user = identity.create_user(
-            session, username=f"t_{name}", password=PASSWORD, display_name=name, roles=roles,
+            session,
+            username=f"t_{name}",
+            password=PASSWORD,
+            display_name=name,
+            roles=roles,
             unit_id=unit_ids[unit] if unit else None,
         )
         out[name] = Staff(user.username, identity.actor_for_user(user))

@@ -46,18 +46,27 @@ def locate(session: SessionDep, lat: float, lon: float, datum: Datum = Datum.wgs
 
 @router.get("/towns", response_model=list[TownOut])
 def towns(session: SessionDep) -> list[TownOut]:
-    rows = session.execute(select(Town.code, Town.name, Town.geometry_wkb.is_not(None)).order_by(Town.code))
+    rows = session.execute(
+        select(Town.code, Town.name, Town.geometry_wkb.is_not(None)).order_by(Town.code)
+    )
     return [TownOut(code=c, name=n, has_boundary=b) for c, n, b in rows]
 
 
 @router.get("/units", response_model=list[UnitOut])
 def units(session: SessionDep) -> list[UnitOut]:
-    rows = session.scalars(select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.kind, Unit.code))
-    return [UnitOut(id=u.id, code=u.code, name=u.name, kind=u.kind, town_code=u.town_code) for u in rows]
+    rows = session.scalars(
+        select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.kind, Unit.code)
+    )
+    return [
+        UnitOut(id=u.id, code=u.code, name=u.name, kind=u.kind, town_code=u.town_code) for u in rows
+    ]
 
 
 @router.get("/towns.geojson")
 def towns_geojson(session: SessionDep) -> Response:
     """Town boundaries (simplified to ~20 m) as the offline base layer of the maps."""
-    return Response(content=service.towns_geojson(session), media_type="application/geo+json",
-                    headers={"Cache-Control": "public, max-age=3600"})
+    return Response(
+        content=service.towns_geojson(session),
+        media_type="application/geo+json",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )

@@ -86,9 +86,7 @@ class Responsibility(Base):
             unique=True,
             postgresql_nulls_not_distinct=True,
         ),
-        CheckConstraint(
-            "matter_class IS NULL OR matter_code IS NULL", name="class_or_matter"
-        ),
+        CheckConstraint("matter_class IS NULL OR matter_code IS NULL", name="class_or_matter"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     town_code: Mapped[str | None] = mapped_column(ForeignKey("town.code"))

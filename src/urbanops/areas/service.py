@@ -29,9 +29,9 @@ class Routing:
 
 
 _index: RefCache[geo.AreaIndex] = RefCache(REFRESH_SECONDS)
-_matrix_cache: RefCache[tuple[dict[tuple[str | None, str | None, str | None], int], dict[int, str]]] = RefCache(
-    REFRESH_SECONDS
-)
+_matrix_cache: RefCache[
+    tuple[dict[tuple[str | None, str | None, str | None], int], dict[int, str]]
+] = RefCache(REFRESH_SECONDS)
 
 
 def invalidate() -> None:
@@ -89,7 +89,9 @@ def locate(
     return wlat, wlon, location
 
 
-def _matrix(session: Session) -> tuple[dict[tuple[str | None, str | None, str | None], int], dict[int, str]]:
+def _matrix(
+    session: Session,
+) -> tuple[dict[tuple[str | None, str | None, str | None], int], dict[int, str]]:
     def load() -> tuple[dict[tuple[str | None, str | None, str | None], int], dict[int, str]]:
         matrix = {
             (r.town_code, r.matter_class, r.matter_code): r.unit_id
@@ -141,12 +143,22 @@ def towns_geojson(session: Session) -> bytes:
     def load() -> bytes:
         features = []
         for code, name, wkb in session.execute(
-            select(Town.code, Town.name, Town.geometry_wkb).where(Town.geometry_wkb.is_not(None)).order_by(Town.code)
+            select(Town.code, Town.name, Town.geometry_wkb)
+            .where(Town.geometry_wkb.is_not(None))
+            .order_by(Town.code)
         ):
             geom = shapely.from_wkb(wkb).simplify(0.0002, preserve_topology=True)
-            features.append({"type": "Feature", "properties": {"code": code, "name": name},
-                             "geometry": shapely.geometry.mapping(geom)})
-        return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
-                          separators=(",", ":")).encode()
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"code": code, "name": name},
+                    "geometry": shapely.geometry.mapping(geom),
+                }
+            )
+        return json.dumps(
+            {"type": "FeatureCollection", "features": features},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
 
     return _geojson.get(load)

@@ -54,10 +54,18 @@ def list_cases(
     statuses = [s.strip() for s in status.split(",") if s.strip()] if status else None
     for s in statuses or ():
         if s not in CaseStatus.__members__:
-            raise InvalidInput(f"未知状态“{s}”", code="unknown_status", message_en=f"unknown status {s!r}")
+            raise InvalidInput(
+                f"未知状态“{s}”", code="unknown_status", message_en=f"unknown status {s!r}"
+            )
     f = queries.CaseFilter(
-        status=statuses, town_code=town_code, unit_id=unit_id, matter_code=matter_code,
-        source=source, overdue=overdue, number=number, reported_from=reported_from,
+        status=statuses,
+        town_code=town_code,
+        unit_id=unit_id,
+        matter_code=matter_code,
+        source=source,
+        overdue=overdue,
+        number=number,
+        reported_from=reported_from,
         reported_to=reported_to,
     )
     rows, total = queries.list_cases(session, actor, f, page=page, page_size=page_size)
@@ -67,8 +75,11 @@ def list_cases(
 def _visible(actor: Actor, case: Any) -> None:
     scope = queries.unit_scope(actor)
     if scope is not None and case.unit_id != scope:
-        raise PermissionDenied("该案件不属于您所在的单位", code="outside_unit_scope",
-                               message_en="the case is not dispatched to your unit")
+        raise PermissionDenied(
+            "该案件不属于您所在的单位",
+            code="outside_unit_scope",
+            message_en="the case is not dispatched to your unit",
+        )
 
 
 @router.get("/{case_id}", response_model=CaseDetail)
@@ -84,7 +95,9 @@ def case_detail(session: SessionDep, actor: StaffDep, case_id: int) -> CaseDetai
     detail.unit_name = areas.unit_name(session, case.unit_id) if case.unit_id else None
     detail.town_name = areas.town_name(session, case.town_code) if case.town_code else None
     detail.allowed_actions = [
-        str(a) for a in allowed_actions(CaseStatus(case.status)) if a in PUBLIC_ACTIONS and _may(actor, case, a)
+        str(a)
+        for a in allowed_actions(CaseStatus(case.status))
+        if a in PUBLIC_ACTIONS and _may(actor, case, a)
     ]
     detail.timeline = []
     for e in timeline.events:
@@ -103,8 +116,9 @@ def _may(actor: Actor, case: Any, action: CaseAction) -> bool:
     return True
 
 
-def _run(action: CaseAction, session: Any, actor: Actor, now: datetime, case_id: int,
-         body: ActionIn) -> None:
+def _run(
+    action: CaseAction, session: Any, actor: Actor, now: datetime, case_id: int, body: ActionIn
+) -> None:
     kw: dict[str, Any] = {"actor": actor, "now": now, "case_id": case_id}
     match action:
         case CaseAction.accept:
@@ -133,40 +147,64 @@ def _run(action: CaseAction, session: Any, actor: Actor, now: datetime, case_id:
             svc.reopen_case(session, reason=body.reason or body.note, photos=body.photos, **kw)
         case CaseAction.merge:
             if body.into_case_id is None:
-                raise InvalidInput("请指定并入的案件", code="missing_field",
-                                   message_en="into_case_id is required", extra={"field": "into_case_id"})
+                raise InvalidInput(
+                    "请指定并入的案件",
+                    code="missing_field",
+                    message_en="into_case_id is required",
+                    extra={"field": "into_case_id"},
+                )
             svc.merge_case(session, into_case_id=body.into_case_id, note=body.note, **kw)
         case CaseAction.void:
             svc.void_case(session, reason=body.reason or body.note, **kw)
         case CaseAction.rate:
             if body.rating is None:
-                raise InvalidInput("请选择 1 到 5 的评分", code="missing_field",
-                                   message_en="rating is required", extra={"field": "rating"})
+                raise InvalidInput(
+                    "请选择 1 到 5 的评分",
+                    code="missing_field",
+                    message_en="rating is required",
+                    extra={"field": "rating"},
+                )
             svc.rate_case(session, rating=body.rating, comment=body.comment, **kw)
         case CaseAction.urge:
             svc.urge_case(session, note=body.note, **kw)
         case CaseAction.escalate:
             svc.escalate_case(session, note=body.note, **kw)
         case CaseAction.request_extension:
-            svc.request_extension(session, amount=body.amount or 0, unit=body.unit or "working_days",
-                                  reason=body.reason or body.note, **kw)
+            svc.request_extension(
+                session,
+                amount=body.amount or 0,
+                unit=body.unit or "working_days",
+                reason=body.reason or body.note,
+                **kw,
+            )
         case CaseAction.approve_extension | CaseAction.reject_extension:
-            svc.decide_extension(session, approve=action is CaseAction.approve_extension,
-                                 note=body.note, **kw)
+            svc.decide_extension(
+                session, approve=action is CaseAction.approve_extension, note=body.note, **kw
+            )
         case _:
-            raise NotFound(f"没有名为“{action}”的操作", code="unknown_action",
-                           message_en=f"unknown action {action!r}")
+            raise NotFound(
+                f"没有名为“{action}”的操作",
+                code="unknown_action",
+                message_en=f"unknown action {action!r}",
+            )
 
 
 PUBLIC_ACTIONS = frozenset(CaseAction) - {
-    CaseAction.submit, CaseAction.support, CaseAction.split_off, CaseAction.remind,
+    CaseAction.submit,
+    CaseAction.support,
+    CaseAction.split_off,
+    CaseAction.remind,
     CaseAction.mark_overdue,
 }
 
 
 @router.post("/{case_id}/actions/{action}", response_model=CaseDetail)
 def case_action(
-    session: SessionDep, now: NowDep, actor: StaffDep, case_id: int, action: str,
+    session: SessionDep,
+    now: NowDep,
+    actor: StaffDep,
+    case_id: int,
+    action: str,
     body: ActionIn | None = None,
 ) -> CaseDetail:
     try:
@@ -174,9 +212,12 @@ def case_action(
     except ValueError:
         verb = None
     if verb is None or verb not in PUBLIC_ACTIONS:
-        raise NotFound(f"没有名为“{action}”的操作", code="unknown_action",
-                       message_en=f"unknown action {action!r}",
-                       extra={"actions": sorted(str(a) for a in PUBLIC_ACTIONS)})
+        raise NotFound(
+            f"没有名为“{action}”的操作",
+            code="unknown_action",
+            message_en=f"unknown action {action!r}",
+            extra={"actions": sorted(str(a) for a in PUBLIC_ACTIONS)},
+        )
     _run(verb, session, actor, now, case_id, body or ActionIn())
     session.flush()
     return case_detail(session, actor, case_id)
@@ -204,14 +245,23 @@ def case_reports(session: SessionDep, actor: StaffDep, case_id: int) -> list[Cas
     from urbanops.reports.models import Report
 
     rows = session.execute(
-        select(Report, Citizen.phone).outerjoin(Citizen, Citizen.id == Report.reporter_citizen_id)
-        .where(Report.case_id == case_id).order_by(Report.id)
+        select(Report, Citizen.phone)
+        .outerjoin(Citizen, Citizen.id == Report.reporter_citizen_id)
+        .where(Report.case_id == case_id)
+        .order_by(Report.id)
     ).all()
     return [
-        CaseReportOut(id=r.id, source=r.source, submitted_at=r.submitted_at, description=r.description,
-                      is_supporter=r.is_supporter, reporter_name=r.reporter_name,
-                      phone_masked=mask_phone(phone or r.reporter_phone), citizen_id=r.reporter_citizen_id,
-                      media=[m for m in r.media if isinstance(m, str)])
+        CaseReportOut(
+            id=r.id,
+            source=r.source,
+            submitted_at=r.submitted_at,
+            description=r.description,
+            is_supporter=r.is_supporter,
+            reporter_name=r.reporter_name,
+            phone_masked=mask_phone(phone or r.reporter_phone),
+            citizen_id=r.reporter_citizen_id,
+            media=[m for m in r.media if isinstance(m, str)],
+        )
         for r, phone in rows
     ]
 
@@ -224,10 +274,16 @@ class SplitOut(BaseModel):
 
 
 @router.post("/{case_id}/reports/{report_id}/split", response_model=SplitOut)
-def split_report(session: SessionDep, now: NowDep, actor: StaffDep, case_id: int, report_id: int) -> SplitOut:
+def split_report(
+    session: SessionDep, now: NowDep, actor: StaffDep, case_id: int, report_id: int
+) -> SplitOut:
     """Undo a wrong duplicate match: the report becomes a case of its own."""
     from urbanops.reports.merging import split_report as split
 
     result = split(session, actor=actor, now=now, case_id=case_id, report_id=report_id)
-    return SplitOut(case_id=result.case.id, case_number=result.case.number, status=result.case.status,
-                    unit_id=result.case.unit_id)
+    return SplitOut(
+        case_id=result.case.id,
+        case_number=result.case.number,
+        status=result.case.status,
+        unit_id=result.case.unit_id,
+    )

@@ -51,7 +51,9 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     # 案件编号: the local date of the transaction and a 6-digit sequence, set by the database
-    number: Mapped[str] = mapped_column(String(20), unique=True, server_default=text(NUMBER_DEFAULT))
+    number: Mapped[str] = mapped_column(
+        String(20), unique=True, server_default=text(NUMBER_DEFAULT)
+    )
     status: Mapped[str] = mapped_column(String(24))
     source: Mapped[str] = mapped_column(String(16))
     matter_code: Mapped[str | None] = mapped_column(ForeignKey("matter.code"))

@@ -82,7 +82,9 @@ def invalidate_reference() -> None:
 
 def _reference(session: Session) -> Reference:
     def load() -> Reference:
-        limits = {(t.matter_code, t.stage): (t.amount, t.unit) for t in session.scalars(select(TimeLimit))}
+        limits = {
+            (t.matter_code, t.stage): (t.amount, t.unit) for t in session.scalars(select(TimeLimit))
+        }
         return limits, load_calendar(session)
 
     return _ref.get(load)
@@ -227,8 +229,15 @@ def record(
 ) -> CaseEvent:
     event = CaseEvent(
         **event_values(
-            case, action, actor=actor, now=now, from_status=from_status, note=note, data=data,
-            attachments=attachments, public=public,
+            case,
+            action,
+            actor=actor,
+            now=now,
+            from_status=from_status,
+            note=note,
+            data=data,
+            attachments=attachments,
+            public=public,
         )
     )
     session.add(event)
@@ -342,7 +351,9 @@ class NewCase:
         data: dict[str, Any] | None,
         notify: bool,
     ) -> None:
-        values = event_values(self.case, action, actor=actor, now=now, from_status=from_status, data=data)
+        values = event_values(
+            self.case, action, actor=actor, now=now, from_status=from_status, data=data
+        )
         del values["case_id"]
         self.case.updated_at = now
         self.events.append(PlannedEvent(values, notify and action in NOTIFY_ACTIONS))

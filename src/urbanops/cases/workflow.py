@@ -236,8 +236,13 @@ def render_table() -> str:
             f"| {status} {STATUS_LABELS_ZH[status]} | {action} {ACTION_LABELS_ZH[action]} "
             f"| {target} {STATUS_LABELS_ZH[target]} | {roles} |"
         )
-    lines += ["", "## Actions that record an event without changing status", "",
-              "| action | allowed in | who |", "|---|---|---|"]
+    lines += [
+        "",
+        "## Actions that record an event without changing status",
+        "",
+        "| action | allowed in | who |",
+        "|---|---|---|",
+    ]
     for action, states in EVENT_ACTIONS.items():
         roles = ", ".join(sorted(ACTION_ROLES.get(action, frozenset()))) or "system"
         allowed = ", ".join(sorted(states))

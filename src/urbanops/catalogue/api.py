@@ -47,7 +47,9 @@ def matters(session: SessionDep) -> list[MatterOut]:
 @router.get("/categories", response_model=list[CategoryOut])
 def categories(session: SessionDep) -> list[CategoryOut]:
     return [
-        CategoryOut(code=c.code, name_zh=c.name_zh, name_en=c.name_en, icon=c.icon, matters=list(c.matters))
+        CategoryOut(
+            code=c.code, name_zh=c.name_zh, name_en=c.name_en, icon=c.icon, matters=list(c.matters)
+        )
         for c in service.snapshot(session).categories.values()
     ]
 
@@ -59,4 +61,7 @@ def suggestions(
     category_code: str | None = None,
     k: Annotated[int, Query(ge=1, le=10)] = 3,
 ) -> list[SuggestionOut]:
-    return [SuggestionOut(**s.__dict__) for s in suggest(session, text, category_code=category_code, k=k)]
+    return [
+        SuggestionOut(**s.__dict__)
+        for s in suggest(session, text, category_code=category_code, k=k)
+    ]

@@ -52,7 +52,12 @@ def load_catalogue(session: Session) -> int:
     )
     session.execute(
         insert(Component)
-        .values([{"code": r["code"], "class_code": r["code"][:2], "name": r["name"]} for r in components])
+        .values(
+            [
+                {"code": r["code"], "class_code": r["code"][:2], "name": r["name"]}
+                for r in components
+            ]
+        )
         .on_conflict_do_nothing()
     )
     existing = set(session.scalars(select(Matter.code)))

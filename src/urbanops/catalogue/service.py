@@ -53,7 +53,9 @@ def snapshot(session: Session) -> Snapshot:
 def _load(session: Session) -> Snapshot:
     classes = dict(session.execute(select(MatterClass.code, MatterClass.name)).all())
     matters = {
-        m.code: MatterInfo(m.code, m.name, m.class_code, classes.get(m.class_code, ""), m.duplicate_radius_m)
+        m.code: MatterInfo(
+            m.code, m.name, m.class_code, classes.get(m.class_code, ""), m.duplicate_radius_m
+        )
         for m in session.scalars(select(Matter).where(Matter.is_active.is_(True)))
     }
     links: dict[str, list[str]] = {}

@@ -34,7 +34,11 @@ class RefCache(Generic[T]):
         else:
             self._lock.acquire()
         try:
-            if self._value is not None and not self._stale and time.monotonic() - self._loaded_at < self.ttl:
+            if (
+                self._value is not None
+                and not self._stale
+                and time.monotonic() - self._loaded_at < self.ttl
+            ):
                 return self._value
             new = load()
             self._value, self._loaded_at, self._stale = new, time.monotonic(), False

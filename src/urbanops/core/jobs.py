@@ -55,7 +55,9 @@ def enqueue(
 _PENDING = "urbanops_pending_jobs"
 
 
-def enqueue_for(session: Session, task_name: str, obj: Any, arg: str, queue: str = "default") -> None:
+def enqueue_for(
+    session: Session, task_name: str, obj: Any, arg: str, queue: str = "default"
+) -> None:
     """Enqueue `task_name(arg=obj.id)` in the flush that gives `obj` its id (same transaction)."""
     session.info.setdefault(_PENDING, []).append((task_name, obj, arg, queue))
 

@@ -5,5 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     return not (name or "").startswith("procrastinate")

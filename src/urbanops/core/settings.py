@@ -49,9 +49,7 @@ class SmsSettings(BaseModel):
 class Open311Settings(BaseModel):
     """What the Open311 discovery document tells other systems about this deployment."""
 
-    contact: str = (
-        "UrbanOps 城市运行管理服务平台：请联系本市城市管理指挥中心 / contact the city's urban management command centre"
-    )
+    contact: str = "UrbanOps 城市运行管理服务平台：请联系本市城市管理指挥中心 / contact the city's urban management command centre"
     key_service: str = (
         "由平台管理员运行 `urbanops apikey create NAME` 创建 API 密钥，或向本市城市管理指挥中心申请 / "
         "run `urbanops apikey create NAME` on the server, or ask the city for a key"

@@ -88,8 +88,14 @@ def wants_english(request: Request) -> bool:
 
 
 def problem(
-    request: Request, status: int, code: str, title_zh: str, title_en: str, detail_zh: str,
-    detail_en: str, extra: dict[str, Any] | None = None,
+    request: Request,
+    status: int,
+    code: str,
+    title_zh: str,
+    title_en: str,
+    detail_zh: str,
+    detail_en: str,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     en = wants_english(request)
     body = {
@@ -142,7 +148,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         t_zh, t_en = _title(exc.status)
-        return problem(request, exc.status, exc.code, t_zh, t_en, exc.message, exc.message_en, exc.extra)
+        return problem(
+            request, exc.status, exc.code, t_zh, t_en, exc.message, exc.message_en, exc.extra
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -159,8 +167,13 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         fields = "、".join(e["field"] or "请求体" for e in errors)
         return problem(
-            request, 422, "invalid_input", "输入有误", "Invalid input",
-            f"请检查：{fields}", "; ".join(f"{e['field']}: {e['message_en']}" for e in errors),
+            request,
+            422,
+            "invalid_input",
+            "输入有误",
+            "Invalid input",
+            f"请检查：{fields}",
+            "; ".join(f"{e['field']}: {e['message_en']}" for e in errors),
             {"errors": errors},
         )
 
@@ -168,13 +181,19 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         t_zh, t_en = _title(exc.status_code)
         detail = str(exc.detail) if exc.detail else t_en
-        return problem(request, exc.status_code, f"http_{exc.status_code}", t_zh, t_en, t_zh, detail)
+        return problem(
+            request, exc.status_code, f"http_{exc.status_code}", t_zh, t_en, t_zh, detail
+        )
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity error: %s", exc.orig)
         return problem(
-            request, 409, "conflict", "状态冲突", "Conflict",
+            request,
+            409,
+            "conflict",
+            "状态冲突",
+            "Conflict",
             "数据与现有记录冲突，未作任何更改，请刷新后重试",
             "the change conflicts with existing data; nothing was changed",
         )
@@ -183,6 +202,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def db_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database unavailable: %s", exc.orig)
         return problem(
-            request, 503, "database_unavailable", "服务暂不可用", "Service unavailable",
-            "数据库暂不可用，请稍后重试", "the database is unavailable; try again later",
+            request,
+            503,
+            "database_unavailable",
+            "服务暂不可用",
+            "Service unavailable",
+            "数据库暂不可用，请稍后重试",
+            "the database is unavailable; try again later",
         )

@@ -53,8 +53,16 @@ class RevealOut(BaseModel):
 
 
 @router.post("/citizens/{citizen_id}/reveal-phone", response_model=RevealOut)
-def reveal_phone(session: SessionDep, now: NowDep, actor: StaffDep, citizen_id: int, body: RevealIn) -> RevealOut:
+def reveal_phone(
+    session: SessionDep, now: NowDep, actor: StaffDep, citizen_id: int, body: RevealIn
+) -> RevealOut:
     """A citizen's full phone number: needs the `reveal_phone` permission; every look is logged."""
-    phone = citizens.reveal_phone(session, actor=actor, now=now, citizen_id=citizen_id, case_id=body.case_id,
-                                  reason=body.reason)
+    phone = citizens.reveal_phone(
+        session,
+        actor=actor,
+        now=now,
+        citizen_id=citizen_id,
+        case_id=body.case_id,
+        reason=body.reason,
+    )
     return RevealOut(citizen_id=citizen_id, phone=phone)

@@ -38,7 +38,9 @@ def normalise_phone(raw: str) -> str:
     phone = phone.removeprefix("+86").removeprefix("0086")
     if not PHONE.match(phone):
         raise InvalidInput(
-            "请输入正确的 11 位手机号", code="invalid_phone", message_en="enter a valid 11-digit mobile number",
+            "请输入正确的 11 位手机号",
+            code="invalid_phone",
+            message_en="enter a valid 11-digit mobile number",
             extra={"field": "phone"},
         )
     return phone
@@ -65,29 +67,49 @@ def request_code(session: Session, *, phone: str, ip: str, now: datetime) -> Cod
     phone = normalise_phone(phone)
     cfg = get_settings().auth
     hour_ago = now - timedelta(hours=1)
-    per_phone = session.scalar(
-        select(func.count()).where(OtpChallenge.phone == phone, OtpChallenge.created_at > hour_ago)
-    ) or 0
-    per_ip = session.scalar(
-        select(func.count()).where(OtpChallenge.ip == ip, OtpChallenge.created_at > hour_ago)
-    ) or 0
+    per_phone = (
+        session.scalar(
+            select(func.count()).where(
+                OtpChallenge.phone == phone, OtpChallenge.created_at > hour_ago
+            )
+        )
+        or 0
+    )
+    per_ip = (
+        session.scalar(
+            select(func.count()).where(OtpChallenge.ip == ip, OtpChallenge.created_at > hour_ago)
+        )
+        or 0
+    )
     if per_phone >= cfg.otp_per_phone_per_hour or per_ip >= cfg.otp_per_ip_per_hour:
         raise RateLimited(
-            "获取验证码过于频繁，请一小时后再试", code="otp_rate_limited",
+            "获取验证码过于频繁，请一小时后再试",
+            code="otp_rate_limited",
             message_en="too many codes requested; try again in an hour",
         )
-    last = session.scalar(select(func.max(OtpChallenge.created_at)).where(OtpChallenge.phone == phone))
+    last = session.scalar(
+        select(func.max(OtpChallenge.created_at)).where(OtpChallenge.phone == phone)
+    )
     if last is not None and now - last < timedelta(seconds=RESEND_SECONDS):
         wait = RESEND_SECONDS - int((now - last).total_seconds())
         raise RateLimited(
-            f"请 {wait} 秒后再获取验证码", code="otp_too_soon", message_en=f"wait {wait} s before asking again",
+            f"请 {wait} 秒后再获取验证码",
+            code="otp_too_soon",
+            message_en=f"wait {wait} s before asking again",
             extra={"retry_after": wait},
         )
     code = f"{secrets.randbelow(1_000_000):06d}"
     expires = now + timedelta(minutes=cfg.otp_ttl_minutes)
-    session.add(OtpChallenge(phone=phone, ip=ip, code_hash=_digest(phone, code), created_at=now, expires_at=expires))
+    session.add(
+        OtpChallenge(
+            phone=phone, ip=ip, code_hash=_digest(phone, code), created_at=now, expires_at=expires
+        )
+    )
     sender = sms_sender()
-    sender.send(phone, f"【东莞城管】您的验证码是 {code}，{cfg.otp_ttl_minutes} 分钟内有效。如非本人操作请忽略。")
+    sender.send(
+        phone,
+        f"【东莞城管】您的验证码是 {code}，{cfg.otp_ttl_minutes} 分钟内有效。如非本人操作请忽略。",
+    )
     demo = code if isinstance(sender, ConsoleSms) and get_settings().demo_mode else None
     return CodeIssued(expires_at=expires, demo_code=demo)
 
@@ -104,23 +126,48 @@ def sign_in(session: Session, *, phone: str, code: str, now: datetime) -> SignIn
     phone = normalise_phone(phone)
     challenge = session.scalars(
         select(OtpChallenge)
-        .where(OtpChallenge.phone == phone, OtpChallenge.consumed_at.is_(None), OtpChallenge.expires_at > now)
+        .where(
+            OtpChallenge.phone == phone,
+            OtpChallenge.consumed_at.is_(None),
+            OtpChallenge.expires_at > now,
+        )
         .order_by(OtpChallenge.created_at.desc())
         .limit(1)
         .with_for_update()
     ).one_or_none()
     if challenge is None:
-        return SignIn(None, None, NotAuthenticated(
-            "验证码已过期或未获取，请重新获取", code="otp_expired", message_en="the code has expired; ask for a new one"))
+        return SignIn(
+            None,
+            None,
+            NotAuthenticated(
+                "验证码已过期或未获取，请重新获取",
+                code="otp_expired",
+                message_en="the code has expired; ask for a new one",
+            ),
+        )
     challenge.attempts += 1
     if challenge.attempts > MAX_ATTEMPTS:
         challenge.consumed_at = now
-        return SignIn(None, None, NotAuthenticated(
-            "错误次数过多，请重新获取验证码", code="otp_locked", message_en="too many wrong codes; ask for a new one"))
+        return SignIn(
+            None,
+            None,
+            NotAuthenticated(
+                "错误次数过多，请重新获取验证码",
+                code="otp_locked",
+                message_en="too many wrong codes; ask for a new one",
+            ),
+        )
     if not hmac.compare_digest(challenge.code_hash, _digest(phone, (code or "").strip())):
-        return SignIn(None, None, NotAuthenticated(
-            "验证码不正确", code="otp_wrong", message_en="wrong code",
-            extra={"attempts_left": MAX_ATTEMPTS - challenge.attempts}))
+        return SignIn(
+            None,
+            None,
+            NotAuthenticated(
+                "验证码不正确",
+                code="otp_wrong",
+                message_en="wrong code",
+                extra={"attempts_left": MAX_ATTEMPTS - challenge.attempts},
+            ),
+        )
     challenge.consumed_at = now
     citizen = session.scalars(select(Citizen).where(Citizen.phone == phone)).one_or_none()
     if citizen is None:
@@ -129,19 +176,30 @@ def sign_in(session: Session, *, phone: str, code: str, now: datetime) -> SignIn
         session.flush()
     token = secrets.token_urlsafe(32)
     days = get_settings().auth.citizen_session_days
-    session.add(CitizenSession(token_hash=_digest("session", token), citizen_id=citizen.id,
-                               created_at=now, expires_at=now + timedelta(days=days)))
+    session.add(
+        CitizenSession(
+            token_hash=_digest("session", token),
+            citizen_id=citizen.id,
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+    )
     return SignIn(citizen, token)
 
 
 def citizen_from_token(session: Session, token: str, now: datetime) -> Citizen:
     row = session.scalars(
-        select(CitizenSession).where(CitizenSession.token_hash == _digest("session", token),
-                                     CitizenSession.expires_at > now)
+        select(CitizenSession).where(
+            CitizenSession.token_hash == _digest("session", token), CitizenSession.expires_at > now
+        )
     ).one_or_none()
     citizen = session.get(Citizen, row.citizen_id) if row else None
     if citizen is None:
-        raise NotAuthenticated("请先用手机号登录", code="citizen_not_signed_in", message_en="sign in with your phone first")
+        raise NotAuthenticated(
+            "请先用手机号登录",
+            code="citizen_not_signed_in",
+            message_en="sign in with your phone first",
+        )
     return citizen
 
 
@@ -152,41 +210,83 @@ def sign_out(session: Session, token: str) -> None:
 
 
 def citizen_actor(citizen: Citizen) -> Actor:
-    return Actor(kind=ActorKind.citizen, id=citizen.id, label=citizen.nickname or mask_phone(citizen.phone))
+    return Actor(
+        kind=ActorKind.citizen, id=citizen.id, label=citizen.nickname or mask_phone(citizen.phone)
+    )
 
 
-def update_profile(session: Session, citizen: Citizen, *, nickname: str | None, home_town_code: str | None,
-                   language: str | None) -> Citizen:
+def update_profile(
+    session: Session,
+    citizen: Citizen,
+    *,
+    nickname: str | None,
+    home_town_code: str | None,
+    language: str | None,
+) -> Citizen:
     from urbanops.areas.models import Town
 
     if nickname is not None:
         nickname = nickname.strip()
         if not 1 <= len(nickname) <= 16:
-            raise InvalidInput("昵称须为 1 到 16 个字", code="invalid_nickname", message_en="nickname: 1 to 16 characters",
-                               extra={"field": "nickname"})
+            raise InvalidInput(
+                "昵称须为 1 到 16 个字",
+                code="invalid_nickname",
+                message_en="nickname: 1 to 16 characters",
+                extra={"field": "nickname"},
+            )
         citizen.nickname = nickname
     if home_town_code is not None:
         if home_town_code and session.get(Town, home_town_code) is None:
-            raise InvalidInput("所选镇街不存在", code="unknown_town", message_en="unknown town", extra={"field": "home_town_code"})
+            raise InvalidInput(
+                "所选镇街不存在",
+                code="unknown_town",
+                message_en="unknown town",
+                extra={"field": "home_town_code"},
+            )
         citizen.home_town_code = home_town_code or None
     if language is not None:
         if language not in ("zh", "en"):
-            raise InvalidInput("语言只能是 zh 或 en", code="invalid_language", message_en="language must be zh or en")
+            raise InvalidInput(
+                "语言只能是 zh 或 en",
+                code="invalid_language",
+                message_en="language must be zh or en",
+            )
         citizen.language = language
     return citizen
 
 
-def reveal_phone(session: Session, *, actor: Actor, now: datetime, citizen_id: int, case_id: int | None,
-                 reason: str) -> str:
+def reveal_phone(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    citizen_id: int,
+    case_id: int | None,
+    reason: str,
+) -> str:
     """A citizen's full phone number for a staff member with the permission; always logged."""
-    if Role.reveal_phone not in actor.roles or actor.kind is not ActorKind.staff or actor.id is None:
-        raise PermissionDenied("您没有查看完整手机号的权限", code="reveal_not_allowed",
-                               message_en="you may not see full phone numbers")
+    if (
+        Role.reveal_phone not in actor.roles
+        or actor.kind is not ActorKind.staff
+        or actor.id is None
+    ):
+        raise PermissionDenied(
+            "您没有查看完整手机号的权限",
+            code="reveal_not_allowed",
+            message_en="you may not see full phone numbers",
+        )
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("请填写查看原因", code="missing_field", message_en="reason is required", extra={"field": "reason"})
+        raise InvalidInput(
+            "请填写查看原因",
+            code="missing_field",
+            message_en="reason is required",
+            extra={"field": "reason"},
+        )
     citizen = session.get(Citizen, citizen_id)
     if citizen is None:
         raise NotFound("市民不存在", code="citizen_not_found", message_en="citizen not found")
-    session.add(PhoneReveal(user_id=actor.id, citizen_id=citizen_id, case_id=case_id, at=now, reason=reason))
+    session.add(
+        PhoneReveal(user_id=actor.id, citizen_id=citizen_id, case_id=case_id, at=now, reason=reason)
+    )
     return citizen.phone

@@ -42,7 +42,9 @@ def current_caller(
     if x_api_key:
         found = service.api_key_actor(session, x_api_key)
         if found is None:
-            raise NotAuthenticated("API 密钥无效", code="invalid_api_key", message_en="invalid API key")
+            raise NotAuthenticated(
+                "API 密钥无效", code="invalid_api_key", message_en="invalid API key"
+            )
         return Caller(found[1], found[0])
     if token:
         return Caller(service.actor_for_user(service.user_from_token(session, token)))
@@ -62,7 +64,11 @@ def current_citizen(
 ) -> Citizen:
     token = x_citizen_token or request.cookies.get(CITIZEN_COOKIE)
     if not token:
-        raise NotAuthenticated("请先用手机号登录", code="citizen_not_signed_in", message_en="sign in with your phone first")
+        raise NotAuthenticated(
+            "请先用手机号登录",
+            code="citizen_not_signed_in",
+            message_en="sign in with your phone first",
+        )
     return citizens.citizen_from_token(session, token, utcnow())
 
 

@@ -37,8 +37,10 @@ class Actor:
     unit_id: int | None = None
 
     def has(self, *roles: Role) -> bool:
-        return self.kind is ActorKind.system or bool(self.roles & set(roles)) or (
-            Role.admin in self.roles
+        return (
+            self.kind is ActorKind.system
+            or bool(self.roles & set(roles))
+            or (Role.admin in self.roles)
         )
 
 

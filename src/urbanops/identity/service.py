@@ -25,8 +25,12 @@ def _hasher() -> PasswordHasher:
     """argon2 with its recommended cost; the test environment uses a cheap one."""
     cheap = get_settings().env == "test"
     if cheap not in _hashers:
-        _hashers[cheap] = PasswordHasher(time_cost=1, memory_cost=1024) if cheap else PasswordHasher()
+        _hashers[cheap] = (
+            PasswordHasher(time_cost=1, memory_cost=1024) if cheap else PasswordHasher()
+        )
     return _hashers[cheap]
+
+
 ALGORITHM = "HS256"
 
 
@@ -46,10 +50,15 @@ def create_user(
     if len(password) < 8:
         raise InvalidInput("密码至少 8 位", code="weak_password", message_en="password too short")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"用户名“{username}”已存在", code="username_taken", message_en="username taken")
+        raise Conflict(
+            f"用户名“{username}”已存在", code="username_taken", message_en="username taken"
+        )
     user = User(
-        username=username, display_name=display_name, password_hash=hash_password(password),
-        roles=[str(r) for r in roles], unit_id=unit_id,
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        roles=[str(r) for r in roles],
+        unit_id=unit_id,
     )
     session.add(user)
     session.flush()
@@ -75,14 +84,21 @@ def authenticate(session: Session, username: str, password: str) -> User:
 def issue_token(user: User, now: datetime) -> tuple[str, int]:
     cfg = get_settings().auth
     ttl = timedelta(minutes=cfg.token_ttl_minutes)
-    payload = {"sub": str(user.id), "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}
+    payload = {
+        "sub": str(user.id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
     return jwt.encode(payload, cfg.secret_key, algorithm=ALGORITHM), int(ttl.total_seconds())
 
 
 def actor_for_user(user: User) -> Actor:
     return Actor(
-        kind=ActorKind.staff, id=user.id, label=user.display_name,
-        roles=frozenset(Role(r) for r in user.roles), unit_id=user.unit_id,
+        kind=ActorKind.staff,
+        id=user.id,
+        label=user.display_name,
+        roles=frozenset(Role(r) for r in user.roles),
+        unit_id=user.unit_id,
     )
 
 
@@ -126,7 +142,9 @@ def api_key_actor(session: Session, key: str) -> tuple[int, Actor] | None:
     hit = _key_cache.get(digest)
     if hit is None or time.monotonic() - hit[0] > API_KEY_CACHE_SECONDS:
         row = session.execute(
-            select(ApiKey.id, ApiKey.name).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
+            select(ApiKey.id, ApiKey.name).where(
+                ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)
+            )
         ).one_or_none()
         if row is None:
             _key_cache.pop(digest, None)

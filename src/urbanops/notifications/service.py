@@ -11,12 +11,33 @@ from urbanops.identity.models import User
 from urbanops.notifications.models import Notification
 
 UNIT_ACTIONS = frozenset(
-    {"dispatch", "redispatch", "rework", "reopen", "urge", "escalate", "remind", "mark_overdue",
-     "approve_extension", "reject_extension"}
+    {
+        "dispatch",
+        "redispatch",
+        "rework",
+        "reopen",
+        "urge",
+        "escalate",
+        "remind",
+        "mark_overdue",
+        "approve_extension",
+        "reject_extension",
+    }
 )
 CITIZEN_ACTIONS = frozenset(
-    {"dispatch", "redispatch", "start", "submit_result", "verify", "rework", "reopen", "merge",
-     "void", "park", "support"}
+    {
+        "dispatch",
+        "redispatch",
+        "start",
+        "submit_result",
+        "verify",
+        "rework",
+        "reopen",
+        "merge",
+        "void",
+        "park",
+        "support",
+    }
 )
 
 
@@ -51,9 +72,16 @@ def notify_case_event(session: Session, event_id: int) -> int:
     return len(rows)
 
 
-def _row(case: Case, event: CaseEvent, kind: str, rid: int, channel: str, title: str,
-         body: str) -> Notification:
+def _row(
+    case: Case, event: CaseEvent, kind: str, rid: int, channel: str, title: str, body: str
+) -> Notification:
     return Notification(
-        case_id=case.id, event_id=event.id, recipient_kind=kind, recipient_id=rid,
-        channel=channel, title=title, body=body, created_at=event.at,
+        case_id=case.id,
+        event_id=event.id,
+        recipient_kind=kind,
+        recipient_id=rid,
+        channel=channel,
+        title=title,
+        body=body,
+        created_at=event.at,
     )

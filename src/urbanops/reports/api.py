@@ -28,13 +28,20 @@ def report_out(session: object, result: IntakeResult) -> ReportOut:
     snap = catalogue.snapshot(session)  # type: ignore[arg-type]
     matter = snap.matters.get(case.matter_code or "")
     return ReportOut(
-        report_id=result.report.id, case_id=case.id, case_number=case.number,
-        outcome=result.outcome, status=case.status,
+        report_id=result.report.id,
+        case_id=case.id,
+        case_number=case.number,
+        outcome=result.outcome,
+        status=case.status,
         town_code=case.town_code,
         town_name=result.location.town_name if result.location else None,
-        community_code=case.community_code, grid_cell_code=case.grid_cell_code,
-        matter_code=case.matter_code, matter_name=matter.name if matter else None,
-        unit_id=case.unit_id, unit_name=result.unit_name, due_at=case.due_at,
+        community_code=case.community_code,
+        grid_cell_code=case.grid_cell_code,
+        matter_code=case.matter_code,
+        matter_name=matter.name if matter else None,
+        unit_id=case.unit_id,
+        unit_name=result.unit_name,
+        due_at=case.due_at,
         suggestions=[SuggestionOut(**s.__dict__) for s in result.suggestions],
         message=MESSAGES[result.outcome].format(unit=result.unit_name or "", number=case.number),
     )
@@ -54,7 +61,11 @@ async def create_report(
         caller = current_caller(request, session, token, x_api_key)
         source = "api" if caller.actor.kind is ActorKind.api else "staff"
         result = submit_report(
-            session, actor=caller.actor, now=now, data=data, source=source,
+            session,
+            actor=caller.actor,
+            now=now,
+            data=data,
+            source=source,
             api_key_id=caller.api_key_id,
         )
         return result, report_out(session, result)

@@ -32,7 +32,6 @@ from urbanops.reports.service import submit_report
 router = APIRouter(prefix="/api/v1/citizen", tags=["citizen app"])
 
 
-
 class CodeIn(BaseModel):
     phone: str = Field(max_length=20)
 
@@ -165,8 +164,13 @@ class StationOut(BaseModel):
 
 
 def _profile(c: Any) -> ProfileOut:
-    return ProfileOut(id=c.id, phone_masked=citizens.mask_phone(c.phone), nickname=c.nickname,
-                      home_town_code=c.home_town_code, language=c.language)
+    return ProfileOut(
+        id=c.id,
+        phone_masked=citizens.mask_phone(c.phone),
+        nickname=c.nickname,
+        home_town_code=c.home_town_code,
+        language=c.language,
+    )
 
 
 def _client_ip(request: Request) -> str:
@@ -180,17 +184,22 @@ def ask_code(session: SessionDep, now: NowDep, body: CodeIn, request: Request) -
 
 
 @router.post("/session", response_model=ProfileOut)
-def sign_in(session: SessionDep, now: NowDep, body: SignInIn, request: Request, response: Response) -> Any:
+def sign_in(
+    session: SessionDep, now: NowDep, body: SignInIn, request: Request, response: Response
+) -> Any:
     result = citizens.sign_in(session, phone=body.phone, code=body.code, now=now)
     if result.error is not None:
         # the failed attempt is counted: return (and commit) rather than raise (and roll back)
         e = result.error
-        return problem(request, e.status, e.code, "未登录", "Not signed in", e.message, e.message_en, e.extra)
+        return problem(
+            request, e.status, e.code, "未登录", "Not signed in", e.message, e.message_en, e.extra
+        )
     assert result.citizen is not None
     assert result.token is not None
     days = get_settings().auth.citizen_session_days
-    response.set_cookie(CITIZEN_COOKIE, result.token, max_age=days * 86400, httponly=True, samesite="lax",
-                        path="/")
+    response.set_cookie(
+        CITIZEN_COOKIE, result.token, max_age=days * 86400, httponly=True, samesite="lax", path="/"
+    )
     return _profile(result.citizen)
 
 
@@ -211,32 +220,67 @@ def me(citizen: CitizenDep) -> ProfileOut:
 
 @router.patch("/me", response_model=ProfileOut)
 def update_me(session: SessionDep, citizen: CitizenDep, body: ProfileIn) -> ProfileOut:
-    citizens.update_profile(session, citizen, nickname=body.nickname, home_town_code=body.home_town_code,
-                            language=body.language)
+    citizens.update_profile(
+        session,
+        citizen,
+        nickname=body.nickname,
+        home_town_code=body.home_town_code,
+        language=body.language,
+    )
     return _profile(citizen)
 
 
 @router.post("/photos", response_model=PhotoOut, status_code=201)
-def upload_photo(session: SessionDep, now: NowDep, citizen: CitizenDep,
-                 photo: Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC")]) -> PhotoOut:
+def upload_photo(
+    session: SessionDep,
+    now: NowDep,
+    citizen: CitizenDep,
+    photo: Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC")],
+) -> PhotoOut:
     limit = get_settings().intake.max_photo_bytes
     data = photo.file.read(limit + 1)
     row = photos.store_photo(session, data, now=now, citizen_id=citizen.id)
     store = photo_store()
-    gps = {"lat": row.gps_lat, "lon": row.gps_lon} if row.gps_lat is not None and row.gps_lon is not None else None
-    return PhotoOut(id=row.id, url=store.url(row.key), thumb_url=store.url(row.thumb_key), width=row.width,
-                    height=row.height, gps=gps)
+    gps = (
+        {"lat": row.gps_lat, "lon": row.gps_lon}
+        if row.gps_lat is not None and row.gps_lon is not None
+        else None
+    )
+    return PhotoOut(
+        id=row.id,
+        url=store.url(row.key),
+        thumb_url=store.url(row.thumb_key),
+        width=row.width,
+        height=row.height,
+        gps=gps,
+    )
 
 
 @router.post("/reports", response_model=ReportOut, status_code=201)
-def create_report(session: SessionDep, now: NowDep, citizen: CitizenDep, body: CitizenReportIn,
-                  response: Response) -> ReportOut:
+def create_report(
+    session: SessionDep, now: NowDep, citizen: CitizenDep, body: CitizenReportIn, response: Response
+) -> ReportOut:
     media = photos.photo_urls(session, body.photo_ids, citizen_id=citizen.id)
-    data = ReportIn(lat=body.lat, lon=body.lon, datum=body.datum, description=body.description,
-                    category_code=body.category_code, matter_code=body.matter_code, address=body.address,
-                    idempotency_key=body.idempotency_key, media=media, reporter_name=citizen.nickname)
-    result = submit_report(session, actor=citizens.citizen_actor(citizen), now=now, data=data, source="citizen",
-                           citizen_id=citizen.id)
+    data = ReportIn(
+        lat=body.lat,
+        lon=body.lon,
+        datum=body.datum,
+        description=body.description,
+        category_code=body.category_code,
+        matter_code=body.matter_code,
+        address=body.address,
+        idempotency_key=body.idempotency_key,
+        media=media,
+        reporter_name=citizen.nickname,
+    )
+    result = submit_report(
+        session,
+        actor=citizens.citizen_actor(citizen),
+        now=now,
+        data=data,
+        source="citizen",
+        citizen_id=citizen.id,
+    )
     if result.outcome == "replayed":
         response.status_code = 200
     return report_out(session, result)
@@ -259,13 +303,20 @@ def my_reports(session: SessionDep, citizen: CitizenDep) -> list[MyCaseOut]:
     out = []
     for case, supporter, media in rows:
         matter = snap.matters.get(case.matter_code or "")
-        out.append(MyCaseOut(
-            case_id=case.id, number=case.number, status=case.status,
-            status_label=STATUS_LABELS_ZH[CaseStatus(case.status)], matter_name=matter.name if matter else None,
-            unit_name=areas.unit_name(session, case.unit_id) if case.unit_id else None,
-            reported_at=case.reported_at, due_at=case.due_at, supporter=supporter,
-            thumb_url=_thumb(media[0]) if media else None,
-        ))
+        out.append(
+            MyCaseOut(
+                case_id=case.id,
+                number=case.number,
+                status=case.status,
+                status_label=STATUS_LABELS_ZH[CaseStatus(case.status)],
+                matter_name=matter.name if matter else None,
+                unit_name=areas.unit_name(session, case.unit_id) if case.unit_id else None,
+                reported_at=case.reported_at,
+                due_at=case.due_at,
+                supporter=supporter,
+                thumb_url=_thumb(media[0]) if media else None,
+            )
+        )
     return out
 
 
@@ -275,7 +326,9 @@ def public_case(session: Any, case_id: int, citizen_id: int | None, now: datetim
     if case.merged_into_id is not None:
         case = cases.get_case(session, case.merged_into_id)
         timeline = cases.case_timeline(session, case.id, public_only=True)
-    reports = session.scalars(select(Report).where(Report.case_id == case.id).order_by(Report.id)).all()
+    reports = session.scalars(
+        select(Report).where(Report.case_id == case.id).order_by(Report.id)
+    ).all()
     mine = citizen_id is not None and any(r.reporter_citizen_id == citizen_id for r in reports)
     before = [m for r in reports for m in r.media]
     after: list[str] = []
@@ -287,7 +340,12 @@ def public_case(session: Any, case_id: int, citizen_id: int | None, now: datetim
         if e.action == "submit_result":
             after = shown
         label = ACTION_LABELS_ZH.get(CaseAction(e.action), e.action)
-        note = e.note if e.action in ("submit_result", "verify", "rework", "reopen", "void", "return", "park", "rate") else ""
+        note = (
+            e.note
+            if e.action
+            in ("submit_result", "verify", "rework", "reopen", "void", "return", "park", "rate")
+            else ""
+        )
         items.append(TimelineItem(at=e.at, action=e.action, label=label, note=note, photos=shown))
     snap = catalogue.snapshot(session)
     matter = snap.matters.get(case.matter_code or "")
@@ -295,41 +353,81 @@ def public_case(session: Any, case_id: int, citizen_id: int | None, now: datetim
     is_reporter = citizen_id is not None and case.reporter_citizen_id == citizen_id
     closed = case.status == CaseStatus.closed
     return PublicCaseOut(
-        case_id=case.id, number=case.number, status=case.status, status_label=STATUS_LABELS_ZH[CaseStatus(case.status)],
-        matter_name=matter.name if matter else None, category_code=case.category_code, description=case.description,
+        case_id=case.id,
+        number=case.number,
+        status=case.status,
+        status_label=STATUS_LABELS_ZH[CaseStatus(case.status)],
+        matter_name=matter.name if matter else None,
+        category_code=case.category_code,
+        description=case.description,
         unit_name=areas.unit_name(session, case.unit_id) if case.unit_id else None,
         town_name=areas.town_name(session, case.town_code) if case.town_code else None,
-        lat=case.lat, lon=case.lon, reported_at=case.reported_at, due_at=case.due_at, closed_at=case.closed_at,
-        before_photos=before, after_photos=after, timeline=items, supporters=case.supporters, mine=mine,
+        lat=case.lat,
+        lon=case.lon,
+        reported_at=case.reported_at,
+        due_at=case.due_at,
+        closed_at=case.closed_at,
+        before_photos=before,
+        after_photos=after,
+        timeline=items,
+        supporters=case.supporters,
+        mine=mine,
         can_rate=is_reporter and closed and case.rating is None,
-        can_dispute=bool(is_reporter and closed and case.closed_at and (now - case.closed_at).days < window),
-        rating=case.rating, rating_comment=case.rating_comment,
+        can_dispute=bool(
+            is_reporter and closed and case.closed_at and (now - case.closed_at).days < window
+        ),
+        rating=case.rating,
+        rating_comment=case.rating_comment,
     )
 
 
 @router.get("/cases/{case_id}", response_model=PublicCaseOut)
-def case_detail(session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: int) -> PublicCaseOut:
-    owned = session.scalar(select(Report.id).where(Report.case_id == case_id, Report.reporter_citizen_id == citizen.id))
+def case_detail(
+    session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: int
+) -> PublicCaseOut:
+    owned = session.scalar(
+        select(Report.id).where(Report.case_id == case_id, Report.reporter_citizen_id == citizen.id)
+    )
     if owned is None:
-        raise NotFound("没有找到您的这条上报", code="case_not_found", message_en="no such report of yours")
+        raise NotFound(
+            "没有找到您的这条上报", code="case_not_found", message_en="no such report of yours"
+        )
     return public_case(session, case_id, citizen.id, now)
 
 
 @router.post("/cases/{case_id}/rate", response_model=PublicCaseOut)
-def rate(session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: int, body: RateIn) -> PublicCaseOut:
-    cases.rate_case(session, actor=citizens.citizen_actor(citizen), now=now, case_id=case_id, rating=body.rating,
-                    comment=body.comment)
+def rate(
+    session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: int, body: RateIn
+) -> PublicCaseOut:
+    cases.rate_case(
+        session,
+        actor=citizens.citizen_actor(citizen),
+        now=now,
+        case_id=case_id,
+        rating=body.rating,
+        comment=body.comment,
+    )
     return public_case(session, case_id, citizen.id, now)
 
 
 @router.post("/cases/{case_id}/dispute", response_model=PublicCaseOut)
-def dispute(session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: int, body: DisputeIn) -> PublicCaseOut:
-    """"Not fixed": within the window the case reopens for rework, with the citizen's photos."""
+def dispute(
+    session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: int, body: DisputeIn
+) -> PublicCaseOut:
+    """ "Not fixed": within the window the case reopens for rework, with the citizen's photos."""
     media = photos.photo_urls(session, body.photo_ids, citizen_id=citizen.id)
     if not body.reason.strip():
-        raise InvalidInput("请说明哪里没有解决", code="missing_field", message_en="say what is not fixed")
-    cases.reopen_case(session, actor=citizens.citizen_actor(citizen), now=now, case_id=case_id,
-                      reason=body.reason, photos=media)
+        raise InvalidInput(
+            "请说明哪里没有解决", code="missing_field", message_en="say what is not fixed"
+        )
+    cases.reopen_case(
+        session,
+        actor=citizens.citizen_actor(citizen),
+        now=now,
+        case_id=case_id,
+        reason=body.reason,
+        photos=media,
+    )
     return public_case(session, case_id, citizen.id, now)
 
 
@@ -337,19 +435,38 @@ def dispute(session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: int,
 def notifications(session: SessionDep, citizen: CitizenDep) -> list[NotificationOut]:
     rows = session.scalars(
         select(Notification)
-        .where(Notification.recipient_kind == "citizen", Notification.recipient_id == citizen.id,
-               Notification.channel == "in_app")
-        .order_by(Notification.id.desc()).limit(100)
+        .where(
+            Notification.recipient_kind == "citizen",
+            Notification.recipient_id == citizen.id,
+            Notification.channel == "in_app",
+        )
+        .order_by(Notification.id.desc())
+        .limit(100)
     )
-    return [NotificationOut(id=n.id, case_id=n.case_id, title=n.title, body=n.body, created_at=n.created_at,
-                            read=n.read_at is not None) for n in rows]
+    return [
+        NotificationOut(
+            id=n.id,
+            case_id=n.case_id,
+            title=n.title,
+            body=n.body,
+            created_at=n.created_at,
+            read=n.read_at is not None,
+        )
+        for n in rows
+    ]
 
 
 @router.post("/notifications/read", status_code=204)
 def mark_read(session: SessionDep, now: NowDep, citizen: CitizenDep) -> Response:
-    session.execute(update(Notification).where(
-        Notification.recipient_kind == "citizen", Notification.recipient_id == citizen.id,
-        Notification.read_at.is_(None)).values(read_at=now))
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.recipient_kind == "citizen",
+            Notification.recipient_id == citizen.id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now)
+    )
     return Response(status_code=204)
 
 
@@ -358,7 +475,17 @@ def stations(session: SessionDep, town_code: str | None = None) -> list[StationO
     stmt = select(ServiceStation).order_by(ServiceStation.town_code, ServiceStation.id)
     if town_code:
         stmt = stmt.where(ServiceStation.town_code == town_code)
-    return [StationOut(id=s.id, name=s.name, town_code=s.town_code, address=s.address, lat=s.lat, lon=s.lon,
-                       amenities=list(s.amenities), opening_hours=s.opening_hours, is_demo=s.is_demo)
-            for s in session.scalars(stmt)]
-
+    return [
+        StationOut(
+            id=s.id,
+            name=s.name,
+            town_code=s.town_code,
+            address=s.address,
+            lat=s.lat,
+            lon=s.lon,
+            amenities=list(s.amenities),
+            opening_hours=s.opening_hours,
+            is_demo=s.is_demo,
+        )
+        for s in session.scalars(stmt)
+    ]

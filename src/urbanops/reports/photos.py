@@ -81,10 +81,15 @@ def process(data: bytes) -> Processed:
             with Image.open(io.BytesIO(data)) as probe:
                 fmt = (probe.format or "").upper()
                 if fmt not in ACCEPTED:
-                    raise _refuse("只支持 JPEG、PNG、WebP 和 HEIC 格式的照片",
-                                  "only JPEG, PNG, WebP and HEIC photos are accepted", "photo_format")
+                    raise _refuse(
+                        "只支持 JPEG、PNG、WebP 和 HEIC 格式的照片",
+                        "only JPEG, PNG, WebP and HEIC photos are accepted",
+                        "photo_format",
+                    )
                 if probe.width * probe.height > cfg.max_photo_pixels:
-                    raise _refuse("照片像素过多", "the photo has too many pixels", "photo_too_many_pixels")
+                    raise _refuse(
+                        "照片像素过多", "the photo has too many pixels", "photo_too_many_pixels"
+                    )
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
                 gps = exif_gps(image)
@@ -94,7 +99,9 @@ def process(data: bytes) -> Processed:
     except InvalidInput:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _refuse("照片像素过多", "the photo has too many pixels", "photo_too_many_pixels") from exc
+        raise _refuse(
+            "照片像素过多", "the photo has too many pixels", "photo_too_many_pixels"
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _refuse("无法识别的图片文件", "not a readable image", "photo_unreadable") from exc
     rgb.thumbnail((MAX_SIDE, MAX_SIDE))
@@ -104,21 +111,41 @@ def process(data: bytes) -> Processed:
     thumb_img.thumbnail((THUMB_SIDE, THUMB_SIDE))
     thumb = io.BytesIO()
     thumb_img.save(thumb, "JPEG", quality=80)
-    return Processed(out.getvalue(), thumb.getvalue(), rgb.width, rgb.height, gps, hashlib.sha256(data).hexdigest())
+    return Processed(
+        out.getvalue(),
+        thumb.getvalue(),
+        rgb.width,
+        rgb.height,
+        gps,
+        hashlib.sha256(data).hexdigest(),
+    )
 
 
-def store_photo(session: Session, data: bytes, *, now: datetime, citizen_id: int | None = None,
-                user_id: int | None = None) -> Photo:
+def store_photo(
+    session: Session,
+    data: bytes,
+    *,
+    now: datetime,
+    citizen_id: int | None = None,
+    user_id: int | None = None,
+) -> Photo:
     processed = process(data)
     pid = uuid.uuid4().hex
     store = photo_store()
     store.put(f"{pid}.jpg", processed.image)
     store.put(f"{pid}_t.jpg", processed.thumb)
     photo = Photo(
-        id=pid, created_at=now, citizen_id=citizen_id, user_id=user_id, sha256=processed.sha256,
-        width=processed.width, height=processed.height,
-        gps_lat=processed.gps[0] if processed.gps else None, gps_lon=processed.gps[1] if processed.gps else None,
-        key=f"{pid}.jpg", thumb_key=f"{pid}_t.jpg",
+        id=pid,
+        created_at=now,
+        citizen_id=citizen_id,
+        user_id=user_id,
+        sha256=processed.sha256,
+        width=processed.width,
+        height=processed.height,
+        gps_lat=processed.gps[0] if processed.gps else None,
+        gps_lon=processed.gps[1] if processed.gps else None,
+        key=f"{pid}.jpg",
+        thumb_key=f"{pid}_t.jpg",
     )
     session.add(photo)
     session.flush()
@@ -131,7 +158,11 @@ def photo_urls(session: Session, ids: list[str], *, citizen_id: int | None = Non
     for pid in ids:
         photo = session.get(Photo, pid)
         if photo is None or (citizen_id is not None and photo.citizen_id != citizen_id):
-            raise InvalidInput("照片不存在或已失效，请重新上传", code="unknown_photo",
-                               message_en="unknown photo; upload it again", extra={"field": "photo_ids"})
+            raise InvalidInput(
+                "照片不存在或已失效，请重新上传",
+                code="unknown_photo",
+                message_en="unknown photo; upload it again",
+                extra={"field": "photo_ids"},
+            )
         out.append(photo_store().url(photo.key))
     return out

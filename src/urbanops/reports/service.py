@@ -79,8 +79,12 @@ def find_duplicate(
     cells = list(h3.grid_disk(h3.latlng_to_cell(lat, lon, res), ring))
     since = now - timedelta(days=settings.intake.duplicate_window_days)
     session.flush()  # as the ORM's autoflush would: pending changes (a case just closed) count
-    rows = session.execute(_NEARBY, {"cells": cells, "matter_code": matter_code, "since": since}).all()
-    near = sorted((d, cid) for cid, clat, clon in rows if (d := distance_m(lat, lon, clat, clon)) <= radius)
+    rows = session.execute(
+        _NEARBY, {"cells": cells, "matter_code": matter_code, "since": since}
+    ).all()
+    near = sorted(
+        (d, cid) for cid, clat, clon in rows if (d := distance_m(lat, lon, clat, clon)) <= radius
+    )
     return cases.get_case(session, near[0][1], for_update=True) if near else None
 
 
@@ -114,19 +118,38 @@ def submit_report(
         catalogue.require_category(session, data.category_code)
 
     matter = data.matter_code
-    suggestions = [] if matter else suggest(session, data.description, category_code=data.category_code)
-    if matter is None and suggestions and suggestions[0].confidence >= get_settings().intake.confidence_threshold:
+    suggestions = (
+        [] if matter else suggest(session, data.description, category_code=data.category_code)
+    )
+    if (
+        matter is None
+        and suggestions
+        and suggestions[0].confidence >= get_settings().intake.confidence_threshold
+    ):
         matter = suggestions[0].matter_code
 
     report = Report(
-        source=source, submitted_at=now, description=data.description, lat=lat, lon=lon,
-        datum=str(data.datum), raw_lat=data.lat, raw_lon=data.lon, matter_code=data.matter_code,
+        source=source,
+        submitted_at=now,
+        description=data.description,
+        lat=lat,
+        lon=lon,
+        datum=str(data.datum),
+        raw_lat=data.lat,
+        raw_lon=data.lon,
+        matter_code=data.matter_code,
         category_code=data.category_code,
-        suggestions=[{"matter_code": s.matter_code, "confidence": s.confidence} for s in suggestions],
-        reporter_citizen_id=citizen_id, reporter_name=data.reporter_name,
-        reporter_phone=data.reporter_phone, api_key_id=api_key_id,
+        suggestions=[
+            {"matter_code": s.matter_code, "confidence": s.confidence} for s in suggestions
+        ],
+        reporter_citizen_id=citizen_id,
+        reporter_name=data.reporter_name,
+        reporter_phone=data.reporter_phone,
+        api_key_id=api_key_id,
         submitted_by=actor.id if actor.kind == "staff" else None,
-        idempotency_key=key, media=list(data.media), external_id=data.external_id,
+        idempotency_key=key,
+        media=list(data.media),
+        external_id=data.external_id,
     )
 
     duplicate = (
@@ -135,17 +158,33 @@ def submit_report(
         else None
     )
     if duplicate is not None:
-        return _join(session, duplicate, report, now=now, actor=actor, key=key, location=location,
-                     suggestions=suggestions)
+        return _join(
+            session,
+            duplicate,
+            report,
+            now=now,
+            actor=actor,
+            key=key,
+            location=location,
+            suggestions=suggestions,
+        )
 
     case = Case(
-        status=str(CaseStatus.reported), source=source,
-        matter_code=matter, category_code=data.category_code, description=data.description,
-        address=data.address, lat=lat, lon=lon,
+        status=str(CaseStatus.reported),
+        source=source,
+        matter_code=matter,
+        category_code=data.category_code,
+        description=data.description,
+        address=data.address,
+        lat=lat,
+        lon=lon,
         h3_cell=h3.latlng_to_cell(lat, lon, get_settings().geo.h3_resolution),
-        town_code=location.town_code, community_code=location.community_code,
-        grid_cell_code=location.grid_cell_code, reporter_citizen_id=citizen_id,
-        reported_at=now, updated_at=now,
+        town_code=location.town_code,
+        community_code=location.community_code,
+        grid_cell_code=location.grid_cell_code,
+        reporter_citizen_id=citizen_id,
+        reported_at=now,
+        updated_at=now,
     )
     new = cases.NewCase(case)
     new.submit(actor=actor, now=now, data={"source": source})  # + report_id, on insert
@@ -154,13 +193,24 @@ def submit_report(
     outcome = "triage"
     if matter and routing:
         # automatic intake: the system accepts, registers and dispatches at once
-        new.step(session, A.accept, actor=SYSTEM, now=now, notify=False,
-                 data={"matter_code": matter, "auto": True})
+        new.step(
+            session,
+            A.accept,
+            actor=SYSTEM,
+            now=now,
+            notify=False,
+            data={"matter_code": matter, "auto": True},
+        )
         new.step(session, A.register, actor=SYSTEM, now=now, notify=False)
         case.unit_id = routing.unit_id
         case.dispatched_at = now
-        new.step(session, A.dispatch, actor=SYSTEM, now=now,
-                 data={"unit_id": routing.unit_id, "unit_name": routing.unit_name, "auto": True})
+        new.step(
+            session,
+            A.dispatch,
+            actor=SYSTEM,
+            now=now,
+            data={"unit_id": routing.unit_id, "unit_name": routing.unit_name, "auto": True},
+        )
         unit_name, outcome = routing.unit_name, "dispatched"
     try:
         _insert_new_case(session, new, report, savepoint=key is not None)
@@ -217,7 +267,9 @@ FROM new_case, new_report""")
 _NEW_CASE = _new_case_statement()
 
 
-def _insert_new_case(session: Session, new: cases.NewCase, report: Report, *, savepoint: bool) -> None:
+def _insert_new_case(
+    session: Session, new: cases.NewCase, report: Report, *, savepoint: bool
+) -> None:
     """Write a new case with its report and timeline (`_NEW_CASE`); in a savepoint when it may
     lose a race for its idempotency key."""
     params = {
@@ -252,8 +304,17 @@ def _insert_report(session: Session, report: Report, key: str | None) -> bool:
     return True
 
 
-def _join(session: Session, case: Case, report: Report, *, now: datetime, actor: Actor,
-          key: str | None, location: geo.Location, suggestions: list[Suggestion]) -> IntakeResult:
+def _join(
+    session: Session,
+    case: Case,
+    report: Report,
+    *,
+    now: datetime,
+    actor: Actor,
+    key: str | None,
+    location: geo.Location,
+    suggestions: list[Suggestion],
+) -> IntakeResult:
     report.case_id = case.id
     report.is_supporter = True
     if not _insert_report(session, report, key):
@@ -261,7 +322,14 @@ def _join(session: Session, case: Case, report: Report, *, now: datetime, actor:
         assert replay is not None
         return replay
     case.supporters += 1
-    cases.record(session, case, A.support, actor=actor, now=now, from_status=case.status,
-                 data={"report_id": report.id, "supporters": case.supporters})
+    cases.record(
+        session,
+        case,
+        A.support,
+        actor=actor,
+        now=now,
+        from_status=case.status,
+        data={"report_id": report.id, "supporters": case.supporters},
+    )
     unit = areas.unit_name(session, case.unit_id) if case.unit_id else None
     return IntakeResult(case, report, "joined", location, unit, suggestions)

@@ -33,8 +33,10 @@ _model: tuple[int, clf.TextClassifier] | None = None
 def active_model(session: Session) -> clf.TextClassifier | None:
     global _model
     row = session.execute(
-        select(ClassifierModel.id).where(ClassifierModel.is_active.is_(True))
-        .order_by(ClassifierModel.id.desc()).limit(1)
+        select(ClassifierModel.id)
+        .where(ClassifierModel.is_active.is_(True))
+        .order_by(ClassifierModel.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
     if row is None:
         return None
@@ -89,7 +91,9 @@ def training_samples(session: Session) -> tuple[list[tuple[str, str]], int]:
     rows = session.execute(
         select(Report.description, Case.matter_code, Report.suggestions)
         .join(Case, Case.id == Report.case_id)
-        .where(Case.matter_code.is_not(None), Report.description != "", Report.matter_code.is_(None))
+        .where(
+            Case.matter_code.is_not(None), Report.description != "", Report.matter_code.is_(None)
+        )
     ).all()
     corrections = 0
     for text, matter, suggestions in rows:
@@ -105,8 +109,12 @@ def train_and_store(session: Session, now: datetime) -> ClassifierModel:
     model = clf.train(samples)
     session.execute(update(ClassifierModel).values(is_active=False))
     row = ClassifierModel(
-        created_at=now, samples=len(samples), corrections=corrections,
-        metrics={}, blob=model.to_bytes(), is_active=True,
+        created_at=now,
+        samples=len(samples),
+        corrections=corrections,
+        metrics={},
+        blob=model.to_bytes(),
+        is_active=True,
     )
     session.add(row)
     session.flush()

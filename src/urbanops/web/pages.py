@@ -37,7 +37,8 @@ def landing(request: Request) -> HTMLResponse:
 def citizen_app(request: Request) -> HTMLResponse:
     settings = get_settings()
     return templates.TemplateResponse(
-        request, "m/index.html",
+        request,
+        "m/index.html",
         {"version": __version__, "demo": settings.demo_mode, "tile_url": settings.geo.tile_url},
     )
 
@@ -49,14 +50,19 @@ def console(request: Request) -> HTMLResponse:
 
 @router.get("/m/manifest.webmanifest")
 def manifest() -> FileResponse:
-    return FileResponse(HERE / "static" / "m" / "manifest.webmanifest", media_type="application/manifest+json")
+    return FileResponse(
+        HERE / "static" / "m" / "manifest.webmanifest", media_type="application/manifest+json"
+    )
 
 
 @router.get("/m/sw.js")
 def service_worker() -> FileResponse:
     # served from /m/ so that its scope is the app
-    return FileResponse(HERE / "static" / "m" / "sw.js", media_type="text/javascript",
-                        headers={"Cache-Control": "no-cache"})
+    return FileResponse(
+        HERE / "static" / "m" / "sw.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 @router.get("/media/{key}")
@@ -64,7 +70,9 @@ def media(key: str) -> Response:
     path = photo_store().path(key)
     if path is None:
         raise NotFound("照片不存在", code="media_not_found", message_en="no such photo")
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+    return FileResponse(
+        path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
+    )
 
 
 def mount_static(app: FastAPI) -> None:

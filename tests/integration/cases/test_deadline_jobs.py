@@ -25,14 +25,23 @@ HUMEN = (22.8191, 113.6968)
 
 
 def ladder(session: Session, case: Case) -> list[str]:
-    return list(session.scalars(
-        select(CaseEvent.action).where(CaseEvent.case_id == case.id, CaseEvent.actor_kind == "system",
-                                       CaseEvent.action.in_(["remind", "mark_overdue", "urge", "escalate"]))
-        .order_by(CaseEvent.id)))
+    return list(
+        session.scalars(
+            select(CaseEvent.action)
+            .where(
+                CaseEvent.case_id == case.id,
+                CaseEvent.actor_kind == "system",
+                CaseEvent.action.in_(["remind", "mark_overdue", "urge", "escalate"]),
+            )
+            .order_by(CaseEvent.id)
+        )
+    )
 
 
 def test_sweep_climbs_the_ladder_once_per_step(session: Session) -> None:
-    data = ReportIn(lat=HUMEN[0], lon=HUMEN[1], matter_code="09006")  # handle within 4 natural hours
+    data = ReportIn(
+        lat=HUMEN[0], lon=HUMEN[1], matter_code="09006"
+    )  # handle within 4 natural hours
     case = submit_report(session, actor=SYSTEM, now=NOW, data=data, source="api").case
     assert case.due_at == NOW + timedelta(hours=4)
     sweep(session, NOW + timedelta(hours=1))
@@ -61,15 +70,22 @@ def test_worker_turns_committed_events_into_notifications(engine: Engine) -> Non
     maker = sessionmaker(engine, expire_on_commit=False)
     with maker.begin() as s:
         # the real time: the worker's periodic deadline sweep must find nothing due yet
-        result = submit_report(s, actor=SYSTEM, now=utcnow(), source="api",
-                               data=ReportIn(lat=HUMEN[0], lon=HUMEN[1], matter_code="06042"))
+        result = submit_report(
+            s,
+            actor=SYSTEM,
+            now=utcnow(),
+            source="api",
+            data=ReportIn(lat=HUMEN[0], lon=HUMEN[1], matter_code="06042"),
+        )
         case_id = result.case.id
     try:
         app = job_app()
 
         async def work() -> None:
             async with app.open_async():
-                await app.run_worker_async(wait=False, install_signal_handlers=False, queues=["default"])
+                await app.run_worker_async(
+                    wait=False, install_signal_handlers=False, queues=["default"]
+                )
 
         # on its own thread: an event loop may already run on this one (Playwright's, in a full run)
         runner = threading.Thread(target=lambda: asyncio.run(work()))
@@ -82,8 +98,13 @@ def test_worker_turns_committed_events_into_notifications(engine: Engine) -> Non
     finally:
         with maker.begin() as s:
             event_ids = select(CaseEvent.id).where(CaseEvent.case_id == case_id)
-            s.execute(text("DELETE FROM procrastinate_jobs WHERE (args->>'event_id')::bigint IN "
-                           "(SELECT id FROM case_event WHERE case_id = :c)"), {"c": case_id})
+            s.execute(
+                text(
+                    "DELETE FROM procrastinate_jobs WHERE (args->>'event_id')::bigint IN "
+                    "(SELECT id FROM case_event WHERE case_id = :c)"
+                ),
+                {"c": case_id},
+            )
             s.execute(delete(Notification).where(Notification.case_id == case_id))
             s.execute(delete(Report).where(Report.case_id == case_id))
             s.execute(delete(CaseEvent).where(CaseEvent.id.in_(event_ids)))

@@ -21,15 +21,23 @@ DONGCHENG = (23.0159, 113.7796)
 
 
 def events(session: Session, case: Case) -> list[str]:
-    return list(session.scalars(select(CaseEvent.action).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
+    return list(
+        session.scalars(
+            select(CaseEvent.action).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        )
+    )
 
 
 def new_case(session: Session, matter: str = "06042", **kw: object) -> Case:
     data = ReportIn(lat=DONGCHENG[0], lon=DONGCHENG[1], matter_code=matter, **kw)
-    return submit_report(session, actor=SYSTEM, now=NOW, data=data, source="api", check_duplicates=False).case
+    return submit_report(
+        session, actor=SYSTEM, now=NOW, data=data, source="api", check_duplicates=False
+    ).case
 
 
-def test_full_lifecycle_with_rework_reopen_and_rating(session: Session, staff: dict[str, Staff]) -> None:
+def test_full_lifecycle_with_rework_reopen_and_rating(
+    session: Session, staff: dict[str, Staff]
+) -> None:
     case = new_case(session)
     h, insp = staff["dongcheng"].actor, staff["inspector"].actor
     t = NOW + timedelta(hours=1)
@@ -41,15 +49,40 @@ def test_full_lifecycle_with_rework_reopen_and_rating(session: Session, staff: d
     svc.submit_result(session, actor=h, now=t, case_id=case.id, note="已彻底清理")
     svc.verify_case(session, actor=insp, now=t, case_id=case.id)
     assert case.status == "closed" and case.closed_at == t and case.due_at is None
-    svc.reopen_case(session, actor=staff["chief"].actor, now=t + timedelta(days=2), case_id=case.id, reason="市民反映未解决")
+    svc.reopen_case(
+        session,
+        actor=staff["chief"].actor,
+        now=t + timedelta(days=2),
+        case_id=case.id,
+        reason="市民反映未解决",
+    )
     svc.start_case(session, actor=h, now=t + timedelta(days=2), case_id=case.id)
     svc.submit_result(session, actor=h, now=t + timedelta(days=2), case_id=case.id, note="再次清理")
     svc.verify_case(session, actor=insp, now=t + timedelta(days=3), case_id=case.id)
-    svc.rate_case(session, actor=staff["clerk"].actor, now=t + timedelta(days=3), case_id=case.id, rating=5, comment="满意")
+    svc.rate_case(
+        session,
+        actor=staff["clerk"].actor,
+        now=t + timedelta(days=3),
+        case_id=case.id,
+        rating=5,
+        comment="满意",
+    )
     assert case.rating == 5
     assert events(session, case) == [
-        "submit", "accept", "register", "dispatch", "start", "submit_result", "rework",
-        "submit_result", "verify", "reopen", "start", "submit_result", "verify", "rate",
+        "submit",
+        "accept",
+        "register",
+        "dispatch",
+        "start",
+        "submit_result",
+        "rework",
+        "submit_result",
+        "verify",
+        "reopen",
+        "start",
+        "submit_result",
+        "verify",
+        "rate",
     ]
 
 
@@ -73,50 +106,90 @@ def test_roles_and_unit_scope(session: Session, staff: dict[str, Staff]) -> None
     svc.start_case(session, actor=staff["dongcheng"].actor, now=NOW, case_id=case.id)
 
 
-def test_return_and_redispatch_restart_the_handle_clock(session: Session, staff: dict[str, Staff], unit_ids: dict[str, int]) -> None:
+def test_return_and_redispatch_restart_the_handle_clock(
+    session: Session, staff: dict[str, Staff], unit_ids: dict[str, int]
+) -> None:
     case = new_case(session)
     later = NOW + timedelta(hours=2)
-    svc.return_case(session, actor=staff["dongcheng"].actor, now=later, case_id=case.id, reason="属于市政职责")
+    svc.return_case(
+        session, actor=staff["dongcheng"].actor, now=later, case_id=case.id, reason="属于市政职责"
+    )
     assert case.status == "returned" and case.stage == "dispatch"
     with pytest.raises(InvalidInput):
-        svc.return_case(session, actor=staff["dongcheng"].actor, now=later, case_id=case.id, reason=" ")
-    svc.redispatch_case(session, actor=staff["dispatcher"].actor, now=later, case_id=case.id, unit_id=unit_ids["dept_municipal"])
+        svc.return_case(
+            session, actor=staff["dongcheng"].actor, now=later, case_id=case.id, reason=" "
+        )
+    svc.redispatch_case(
+        session,
+        actor=staff["dispatcher"].actor,
+        now=later,
+        case_id=case.id,
+        unit_id=unit_ids["dept_municipal"],
+    )
     assert case.status == "dispatched" and case.unit_id == unit_ids["dept_municipal"]
     assert case.stage_started_at == later
     svc.start_case(session, actor=staff["municipal"].actor, now=later, case_id=case.id)
 
 
-def test_extension_moves_the_deadline_only_when_approved(session: Session, staff: dict[str, Staff]) -> None:
+def test_extension_moves_the_deadline_only_when_approved(
+    session: Session, staff: dict[str, Staff]
+) -> None:
     case = new_case(session)  # 06 class: 1 working day → Tue 2026-03-03 18:00 local
     due = case.due_at
     h = staff["dongcheng"].actor
-    svc.request_extension(session, actor=h, now=NOW, case_id=case.id, amount=2, unit="working_days", reason="需要协调")
+    svc.request_extension(
+        session, actor=h, now=NOW, case_id=case.id, amount=2, unit="working_days", reason="需要协调"
+    )
     with pytest.raises(Conflict):
-        svc.request_extension(session, actor=h, now=NOW, case_id=case.id, amount=1, unit="working_days", reason="再延")
+        svc.request_extension(
+            session, actor=h, now=NOW, case_id=case.id, amount=1, unit="working_days", reason="再延"
+        )
     assert case.due_at == due
     with pytest.raises(PermissionDenied):
         svc.decide_extension(session, actor=h, now=NOW, case_id=case.id, approve=True)
-    svc.decide_extension(session, actor=staff["dispatcher"].actor, now=NOW, case_id=case.id, approve=True)
+    svc.decide_extension(
+        session, actor=staff["dispatcher"].actor, now=NOW, case_id=case.id, approve=True
+    )
     assert due is not None and case.due_at == due + timedelta(days=2)  # Thu 2026-03-05 18:00
 
 
 def test_park_merge_and_void(session: Session, staff: dict[str, Staff]) -> None:
     parked = new_case(session)
-    svc.park_case(session, actor=staff["dispatcher"].actor, now=NOW, case_id=parked.id, reason="需市里统筹资金")
+    svc.park_case(
+        session,
+        actor=staff["dispatcher"].actor,
+        now=NOW,
+        case_id=parked.id,
+        reason="需市里统筹资金",
+    )
     assert parked.status == "parked" and parked.due_at is None
     svc.unpark_case(session, actor=staff["dispatcher"].actor, now=NOW, case_id=parked.id)
     assert parked.status == "in_progress" and parked.due_at is not None
 
     target = new_case(session)
-    dup = submit_report(session, actor=SYSTEM, now=NOW, source="api",
-                        data=ReportIn(lat=DONGCHENG[0], lon=DONGCHENG[1], description="")).case
-    svc.merge_case(session, actor=staff["clerk"].actor, now=NOW, case_id=dup.id, into_case_id=target.id)
+    dup = submit_report(
+        session,
+        actor=SYSTEM,
+        now=NOW,
+        source="api",
+        data=ReportIn(lat=DONGCHENG[0], lon=DONGCHENG[1], description=""),
+    ).case
+    svc.merge_case(
+        session, actor=staff["clerk"].actor, now=NOW, case_id=dup.id, into_case_id=target.id
+    )
     assert dup.status == "merged" and dup.merged_into_id == target.id and target.supporters == 1
     with pytest.raises(InvalidInput):
-        svc.merge_case(session, actor=staff["clerk"].actor, now=NOW, case_id=target.id, into_case_id=target.id)
+        svc.merge_case(
+            session, actor=staff["clerk"].actor, now=NOW, case_id=target.id, into_case_id=target.id
+        )
 
-    junk = submit_report(session, actor=SYSTEM, now=NOW, source="api",
-                         data=ReportIn(lat=DONGCHENG[0], lon=DONGCHENG[1], description="")).case
+    junk = submit_report(
+        session,
+        actor=SYSTEM,
+        now=NOW,
+        source="api",
+        data=ReportIn(lat=DONGCHENG[0], lon=DONGCHENG[1], description=""),
+    ).case
     svc.void_case(session, actor=staff["chief"].actor, now=NOW, case_id=junk.id, reason="测试数据")
     assert junk.status == "void"
 
@@ -128,20 +201,35 @@ def test_reopen_only_within_the_window(session: Session, staff: dict[str, Staff]
     svc.submit_result(session, actor=h, now=NOW, case_id=case.id, note="done")
     svc.verify_case(session, actor=insp, now=NOW, case_id=case.id)
     with pytest.raises(Conflict) as err:
-        svc.reopen_case(session, actor=staff["chief"].actor, now=NOW + timedelta(days=8), case_id=case.id, reason="x")
+        svc.reopen_case(
+            session,
+            actor=staff["chief"].actor,
+            now=NOW + timedelta(days=8),
+            case_id=case.id,
+            reason="x",
+        )
     assert err.value.code == "reopen_window_passed"
 
 
 def test_manual_triage_path(session: Session, staff: dict[str, Staff]) -> None:
-    case = submit_report(session, actor=SYSTEM, now=NOW, source="api",
-                         data=ReportIn(lat=DONGCHENG[0], lon=DONGCHENG[1], description="")).case
+    case = submit_report(
+        session,
+        actor=SYSTEM,
+        now=NOW,
+        source="api",
+        data=ReportIn(lat=DONGCHENG[0], lon=DONGCHENG[1], description=""),
+    ).case
     assert case.status == "reported"
     with pytest.raises(InvalidInput):
         svc.accept_case(session, actor=staff["clerk"].actor, now=NOW, case_id=case.id)
-    svc.accept_case(session, actor=staff["clerk"].actor, now=NOW, case_id=case.id, matter_code="09006")
+    svc.accept_case(
+        session, actor=staff["clerk"].actor, now=NOW, case_id=case.id, matter_code="09006"
+    )
     assert case.stage == "dispatch" and case.due_at is not None  # 1 working hour
     svc.register_case(session, actor=staff["chief"].actor, now=NOW, case_id=case.id)
     svc.dispatch_case(session, actor=staff["dispatcher"].actor, now=NOW, case_id=case.id)
     assert case.status == "dispatched" and case.unit_id is not None
-    n = session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id))
+    n = session.scalar(
+        select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id)
+    )
     assert n == 4

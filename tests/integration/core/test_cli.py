@@ -16,10 +16,18 @@ runner = CliRunner()
 
 @pytest.mark.parametrize(
     ("start", "n", "due"),
-    [("2026-02-13", 2, "2026-02-24"), ("2026-04-30", 1, "2026-05-06"), ("2026-04-30", 4, "2026-05-09"),
-     ("2025-09-26", 2, "2025-09-29"), ("2025-09-30", 3, "2025-10-11"), ("2025-12-31", 1, "2026-01-04")],
+    [
+        ("2026-02-13", 2, "2026-02-24"),
+        ("2026-04-30", 1, "2026-05-06"),
+        ("2026-04-30", 4, "2026-05-09"),
+        ("2025-09-26", 2, "2025-09-29"),
+        ("2025-09-30", 3, "2025-10-11"),
+        ("2025-12-31", 1, "2026-01-04"),
+    ],
 )
-def test_add_workdays_prints_the_due_date_first(engine: Engine, start: str, n: int, due: str) -> None:
+def test_add_workdays_prints_the_due_date_first(
+    engine: Engine, start: str, n: int, due: str
+) -> None:
     result = runner.invoke(app, ["calendar", "add-workdays", start, str(n)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == due

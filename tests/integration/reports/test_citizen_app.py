@@ -36,7 +36,9 @@ def jpeg() -> bytes:
     return buf.getvalue()
 
 
-def test_sign_in_refuses_bad_phone_wrong_code_and_counts_attempts(client: TestClient, session: Session) -> None:
+def test_sign_in_refuses_bad_phone_wrong_code_and_counts_attempts(
+    client: TestClient, session: Session
+) -> None:
     r = client.post("/api/v1/citizen/otp", json={"phone": "12345"})
     assert r.status_code == 422 and r.json()["code"] == "invalid_phone"
     client.post("/api/v1/citizen/otp", json={"phone": "13700001111"})
@@ -45,17 +47,28 @@ def test_sign_in_refuses_bad_phone_wrong_code_and_counts_attempts(client: TestCl
     for left in (4, 3):
         r = client.post("/api/v1/citizen/session", json={"phone": "13700001111", "code": "000000"})
         assert r.status_code == 401 and r.json()["attempts_left"] == left
-    attempts = session.scalar(select(OtpChallenge.attempts).where(OtpChallenge.phone == "13700001111"))
+    attempts = session.scalar(
+        select(OtpChallenge.attempts).where(OtpChallenge.phone == "13700001111")
+    )
     assert attempts == 2  # failed attempts are kept, not rolled back
     assert client.get("/api/v1/citizen/me").status_code == 401
 
 
-def test_report_with_photo_follow_to_closure_rate(client: TestClient, session: Session, staff: dict[str, Staff]) -> None:
+def test_report_with_photo_follow_to_closure_rate(
+    client: TestClient, session: Session, staff: dict[str, Staff]
+) -> None:
     h = sign_in(client, "13800000001")
-    photo = client.post("/api/v1/citizen/photos", files={"photo": ("a.jpg", jpeg(), "image/jpeg")}, headers=h)
+    photo = client.post(
+        "/api/v1/citizen/photos", files={"photo": ("a.jpg", jpeg(), "image/jpeg")}, headers=h
+    )
     assert photo.status_code == 201, photo.text
-    body = {**HUMEN, "category_code": "manhole", "description": "井盖冇咗，好危险", "photo_ids": [photo.json()["id"]],
-            "idempotency_key": "citizen-key-0001"}
+    body = {
+        **HUMEN,
+        "category_code": "manhole",
+        "description": "井盖冇咗，好危险",
+        "photo_ids": [photo.json()["id"]],
+        "idempotency_key": "citizen-key-0001",
+    }
     r = client.post("/api/v1/citizen/reports", json=body, headers=h)
     assert r.status_code == 201, r.text
     rep = r.json()
@@ -69,30 +82,62 @@ def test_report_with_photo_follow_to_closure_rate(client: TestClient, session: S
 
     handler = token(client, "t_humen")
     client.post(f"/api/v1/cases/{rep['case_id']}/actions/start", json={}, headers=handler)
-    client.post(f"/api/v1/cases/{rep['case_id']}/actions/submit_result",
-                json={"note": "已更换井盖", "photos": ["/media/after.jpg"]}, headers=handler)
-    client.post(f"/api/v1/cases/{rep['case_id']}/actions/verify", json={}, headers=token(client, "t_inspector"))
+    client.post(
+        f"/api/v1/cases/{rep['case_id']}/actions/submit_result",
+        json={"note": "已更换井盖", "photos": ["/media/after.jpg"]},
+        headers=handler,
+    )
+    client.post(
+        f"/api/v1/cases/{rep['case_id']}/actions/verify",
+        json={},
+        headers=token(client, "t_inspector"),
+    )
 
     detail = client.get(f"/api/v1/citizen/cases/{rep['case_id']}", headers=h).json()
     assert detail["status"] == "closed" and detail["can_rate"] and detail["can_dispute"]
-    assert detail["before_photos"] == [photo.json()["url"]] and detail["after_photos"] == ["/media/after.jpg"]
+    assert detail["before_photos"] == [photo.json()["url"]] and detail["after_photos"] == [
+        "/media/after.jpg"
+    ]
     assert [e["action"] for e in detail["timeline"]][-1] == "verify"
-    rated = client.post(f"/api/v1/citizen/cases/{rep['case_id']}/rate", json={"rating": 5, "comment": "好快"}, headers=h)
+    rated = client.post(
+        f"/api/v1/citizen/cases/{rep['case_id']}/rate",
+        json={"rating": 5, "comment": "好快"},
+        headers=h,
+    )
     assert rated.json()["rating"] == 5 and not rated.json()["can_rate"]
-    again = client.post(f"/api/v1/citizen/cases/{rep['case_id']}/rate", json={"rating": 4}, headers=h)
+    again = client.post(
+        f"/api/v1/citizen/cases/{rep['case_id']}/rate", json={"rating": 4}, headers=h
+    )
     assert again.status_code == 409
 
 
-def test_not_fixed_reopens_within_a_week_only(client: TestClient, session: Session, staff: dict[str, Staff]) -> None:
+def test_not_fixed_reopens_within_a_week_only(
+    client: TestClient, session: Session, staff: dict[str, Staff]
+) -> None:
     h = sign_in(client, "13800000002")
-    rep = client.post("/api/v1/citizen/reports", json={**HUMEN, "matter_code": "06042", "idempotency_key": "k-0002-abcd"},
-                      headers=h).json()
-    for who, action, body in [("t_humen", "start", {}), ("t_humen", "submit_result", {"note": "清理完毕"}),
-                              ("t_inspector", "verify", {})]:
-        client.post(f"/api/v1/cases/{rep['case_id']}/actions/{action}", json=body, headers=token(client, who))
-    photo = client.post("/api/v1/citizen/photos", files={"photo": ("b.png", jpeg(), "image/png")}, headers=h).json()
-    r = client.post(f"/api/v1/citizen/cases/{rep['case_id']}/dispute",
-                    json={"reason": "垃圾还在", "photo_ids": [photo["id"]]}, headers=h)
+    rep = client.post(
+        "/api/v1/citizen/reports",
+        json={**HUMEN, "matter_code": "06042", "idempotency_key": "k-0002-abcd"},
+        headers=h,
+    ).json()
+    for who, action, body in [
+        ("t_humen", "start", {}),
+        ("t_humen", "submit_result", {"note": "清理完毕"}),
+        ("t_inspector", "verify", {}),
+    ]:
+        client.post(
+            f"/api/v1/cases/{rep['case_id']}/actions/{action}",
+            json=body,
+            headers=token(client, who),
+        )
+    photo = client.post(
+        "/api/v1/citizen/photos", files={"photo": ("b.png", jpeg(), "image/png")}, headers=h
+    ).json()
+    r = client.post(
+        f"/api/v1/citizen/cases/{rep['case_id']}/dispute",
+        json={"reason": "垃圾还在", "photo_ids": [photo["id"]]},
+        headers=h,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "reopened"
     # another citizen cannot see or dispute it
@@ -100,46 +145,88 @@ def test_not_fixed_reopens_within_a_week_only(client: TestClient, session: Sessi
     assert client.get(f"/api/v1/citizen/cases/{rep['case_id']}", headers=other).status_code == 404
 
 
-def test_dispute_after_the_window_is_refused(client: TestClient, session: Session, staff: dict[str, Staff]) -> None:
+def test_dispute_after_the_window_is_refused(
+    client: TestClient, session: Session, staff: dict[str, Staff]
+) -> None:
     h = sign_in(client, "13800000004")
-    rep = client.post("/api/v1/citizen/reports", json={**HUMEN, "matter_code": "06042", "idempotency_key": "k-0004-abcd"},
-                      headers=h).json()
+    rep = client.post(
+        "/api/v1/citizen/reports",
+        json={**HUMEN, "matter_code": "06042", "idempotency_key": "k-0004-abcd"},
+        headers=h,
+    ).json()
     case_id = rep["case_id"]
-    for who, fn, kw in [("humen", cases.start_case, {}), ("humen", cases.submit_result, {"note": "ok"}),
-                        ("inspector", cases.verify_case, {})]:
+    for who, fn, kw in [
+        ("humen", cases.start_case, {}),
+        ("humen", cases.submit_result, {"note": "ok"}),
+        ("inspector", cases.verify_case, {}),
+    ]:
         fn(session, actor=staff[who].actor, now=NOW, case_id=case_id, **kw)
     citizen = cases.get_case(session, case_id)
     citizen.closed_at = NOW - timedelta(days=8)
-    r = client.post(f"/api/v1/citizen/cases/{case_id}/dispute", json={"reason": "还是坏的"}, headers=h)
+    r = client.post(
+        f"/api/v1/citizen/cases/{case_id}/dispute", json={"reason": "还是坏的"}, headers=h
+    )
     assert r.status_code == 409 and r.json()["code"] == "reopen_window_passed"
 
 
 def test_bad_photos_and_foreign_photo_ids_are_refused(client: TestClient) -> None:
     h = sign_in(client, "13800000005")
-    r = client.post("/api/v1/citizen/photos", files={"photo": ("x.gif", b"GIF89a....", "image/gif")}, headers=h)
+    r = client.post(
+        "/api/v1/citizen/photos", files={"photo": ("x.gif", b"GIF89a....", "image/gif")}, headers=h
+    )
     assert r.status_code == 422 and r.json()["code"] in ("photo_unreadable", "photo_format")
-    r = client.post("/api/v1/citizen/reports", json={**HUMEN, "matter_code": "06042", "photo_ids": ["deadbeef"],
-                                                      "idempotency_key": "k-0005-abcd"}, headers=h)
+    r = client.post(
+        "/api/v1/citizen/reports",
+        json={
+            **HUMEN,
+            "matter_code": "06042",
+            "photo_ids": ["deadbeef"],
+            "idempotency_key": "k-0005-abcd",
+        },
+        headers=h,
+    )
     assert r.status_code == 422 and r.json()["code"] == "unknown_photo"
-    r = client.post("/api/v1/citizen/reports", json={"lat": 23.13, "lon": 113.26, "matter_code": "06042",
-                                                      "idempotency_key": "k-0005-abce"}, headers=h)
+    r = client.post(
+        "/api/v1/citizen/reports",
+        json={
+            "lat": 23.13,
+            "lon": 113.26,
+            "matter_code": "06042",
+            "idempotency_key": "k-0005-abce",
+        },
+        headers=h,
+    )
     assert r.status_code == 422 and r.json()["code"] == "outside_service_area"
 
 
-def test_staff_see_masked_phones_and_reveal_is_logged(client: TestClient, session: Session,
-                                                      staff: dict[str, Staff]) -> None:
+def test_staff_see_masked_phones_and_reveal_is_logged(
+    client: TestClient, session: Session, staff: dict[str, Staff]
+) -> None:
     h = sign_in(client, "13800000006")
     me = client.get("/api/v1/citizen/me", headers=h).json()
     assert me["phone_masked"] == "138****0006"
-    r = client.post(f"/api/v1/citizens/{me['id']}/reveal-phone", json={"reason": "回访"}, headers=token(client, "t_chief"))
+    r = client.post(
+        f"/api/v1/citizens/{me['id']}/reveal-phone",
+        json={"reason": "回访"},
+        headers=token(client, "t_chief"),
+    )
     assert r.status_code == 403
     before = session.scalar(select(func.count()).select_from(PhoneReveal))
     from urbanops.identity import service as identity
     from urbanops.identity.roles import Role
 
-    identity.create_user(session, username="t_revealer", password="test-password", display_name="r",
-                         roles=[Role.shift_chief, Role.reveal_phone])
-    r = client.post(f"/api/v1/citizens/{me['id']}/reveal-phone", json={"reason": "回访"}, headers=token(client, "t_revealer"))
+    identity.create_user(
+        session,
+        username="t_revealer",
+        password="test-password",
+        display_name="r",
+        roles=[Role.shift_chief, Role.reveal_phone],
+    )
+    r = client.post(
+        f"/api/v1/citizens/{me['id']}/reveal-phone",
+        json={"reason": "回访"},
+        headers=token(client, "t_revealer"),
+    )
     assert r.json()["phone"] == "13800000006"
     assert session.scalar(select(func.count()).select_from(PhoneReveal)) == before + 1
 

@@ -22,7 +22,9 @@ HUMEN = (22.8191, 113.6968)
 
 
 def submit(session: Session, lat: float, lon: float, now: datetime = NOW, **kw: object):  # type: ignore[no-untyped-def]
-    return submit_report(session, actor=SYSTEM, now=now, data=ReportIn(lat=lat, lon=lon, **kw), source="api")
+    return submit_report(
+        session, actor=SYSTEM, now=now, data=ReportIn(lat=lat, lon=lon, **kw), source="api"
+    )
 
 
 def test_known_matter_is_accepted_registered_and_dispatched_in_one_go(session: Session) -> None:
@@ -45,7 +47,9 @@ def test_responsibility_matrix_routes_by_town_and_class(session: Session) -> Non
     town = submit(session, *HUMEN, matter_code="01037")  # street light in a town
     traffic = submit(session, *HUMEN, matter_code="02017")  # traffic railing, city-wide
     assert (core.unit_name, town.unit_name, traffic.unit_name) == (
-        "市政公用事务中心", "虎门城管分局", "市交通运输局",
+        "市政公用事务中心",
+        "虎门城管分局",
+        "市交通运输局",
     )
 
 
@@ -102,8 +106,12 @@ def test_idempotency_key_returns_the_same_report(session: Session) -> None:
 def test_nearby_report_of_the_same_matter_joins_the_open_case(session: Session) -> None:
     first = submit(session, *HUMEN, matter_code="06042")
     # ~30 m north: joins; ~80 m north: a new case; a different matter: a new case
-    near = submit(session, HUMEN[0] + 0.00027, HUMEN[1], now=NOW + timedelta(hours=1), matter_code="06042")
-    far = submit(session, HUMEN[0] + 0.00072, HUMEN[1], now=NOW + timedelta(hours=1), matter_code="06042")
+    near = submit(
+        session, HUMEN[0] + 0.00027, HUMEN[1], now=NOW + timedelta(hours=1), matter_code="06042"
+    )
+    far = submit(
+        session, HUMEN[0] + 0.00072, HUMEN[1], now=NOW + timedelta(hours=1), matter_code="06042"
+    )
     other = submit(session, *HUMEN, matter_code="09006")
     assert near.outcome == "joined" and near.case.id == first.case.id
     assert near.case.supporters == 1
@@ -132,18 +140,40 @@ def test_staff_can_split_a_wrong_duplicate_match(session: Session) -> None:
     from urbanops.identity.roles import Role
     from urbanops.reports.merging import split_report
 
-    clerk = identity.actor_for_user(identity.create_user(
-        session, username="t_splitter", password="test-password", display_name="c", roles=[Role.intake_clerk]))
+    clerk = identity.actor_for_user(
+        identity.create_user(
+            session,
+            username="t_splitter",
+            password="test-password",
+            display_name="c",
+            roles=[Role.intake_clerk],
+        )
+    )
     first = submit(session, *HUMEN, matter_code="06042", description="第一处")
-    joined = submit(session, HUMEN[0] + 0.0002, HUMEN[1], matter_code="06042", description="其实是另一处",
-                    idempotency_key="split-key-0001")
+    joined = submit(
+        session,
+        HUMEN[0] + 0.0002,
+        HUMEN[1],
+        matter_code="06042",
+        description="其实是另一处",
+        idempotency_key="split-key-0001",
+    )
     assert joined.outcome == "joined" and first.case.supporters == 1
-    result = split_report(session, actor=clerk, now=NOW, case_id=first.case.id, report_id=joined.report.id)
+    result = split_report(
+        session, actor=clerk, now=NOW, case_id=first.case.id, report_id=joined.report.id
+    )
     assert result.case.id != first.case.id and result.case.status == "dispatched"
     assert first.case.supporters == 0
     moved = session.get(Report, joined.report.id)
     assert moved is not None and moved.case_id == result.case.id and not moved.is_supporter
-    assert session.scalar(select(func.count()).select_from(Report).where(Report.case_id == result.case.id)) == 1
+    assert (
+        session.scalar(
+            select(func.count()).select_from(Report).where(Report.case_id == result.case.id)
+        )
+        == 1
+    )
     # the retried submit of that report now finds its own case
-    again = submit(session, HUMEN[0] + 0.0002, HUMEN[1], matter_code="06042", idempotency_key="split-key-0001")
+    again = submit(
+        session, HUMEN[0] + 0.0002, HUMEN[1], matter_code="06042", idempotency_key="split-key-0001"
+    )
     assert again.case.id == result.case.id

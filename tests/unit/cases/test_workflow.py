@@ -35,8 +35,20 @@ def test_every_pair_follows_the_table(status: CaseStatus, action: CaseAction) ->
 
 def test_lifecycle_of_design_section_3() -> None:
     s = CaseStatus.reported
-    for action in ("accept", "register", "dispatch", "start", "submit_result", "rework",
-                   "submit_result", "verify", "reopen", "start", "submit_result", "verify"):
+    for action in (
+        "accept",
+        "register",
+        "dispatch",
+        "start",
+        "submit_result",
+        "rework",
+        "submit_result",
+        "verify",
+        "reopen",
+        "start",
+        "submit_result",
+        "verify",
+    ):
         s = next_status(s, CaseAction(action))
     assert s is CaseStatus.closed
 
