@@ -29,10 +29,17 @@ STATUSES = tuple(s.value for s in CaseStatus)
 SOURCES = ("citizen", "inspector", "hotline", "camera", "api", "open311", "staff", "enterprise")
 
 case_number_seq = Sequence("case_number_seq", metadata=Base.metadata)
-NUMBER_DEFAULT = (
-    "to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')"
-    " || lpad(mod(nextval('case_number_seq'), 1000000)::text, 6, '0')"
-)
+
+
+def number_sql(reported_at: str) -> str:
+    """SQL for a case number: the local date of `reported_at` and a 6-digit sequence."""
+    return (
+        f"to_char({reported_at} AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')"
+        " || lpad(mod(nextval('case_number_seq'), 1000000)::text, 6, '0')"
+    )
+
+
+NUMBER_DEFAULT = number_sql("now()")
 
 
 class Case(Base):
@@ -50,7 +57,7 @@ class Case(Base):
     __mapper_args__ = {"eager_defaults": True}
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    # 案件编号: the local date of the transaction and a 6-digit sequence, set by the database
+    # 案件编号: set by the database; intake numbers by the report's local date (see number_sql)
     number: Mapped[str] = mapped_column(
         String(20), unique=True, server_default=text(NUMBER_DEFAULT)
     )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from urbanops.areas import service as areas
 from urbanops.cases import service as cases
-from urbanops.cases.models import Case, CaseEvent
+from urbanops.cases.models import Case, CaseEvent, number_sql
 from urbanops.cases.workflow import OPEN_STATUSES, CaseAction, CaseStatus
 from urbanops.catalogue import service as catalogue
 from urbanops.core import db, geo, jobs
@@ -242,8 +242,8 @@ def _new_case_statement() -> TextClause:
     notified = "SELECT id FROM new_events WHERE action = ANY(CAST(:notify AS text[]))"
     return text(f"""
 WITH new_case AS (
-    INSERT INTO {case_t} ({", ".join(case_cols)})
-    SELECT {", ".join(f"c.{col}" for col in case_cols)}
+    INSERT INTO {case_t} (number, {", ".join(case_cols)})
+    SELECT {number_sql("c.reported_at")}, {", ".join(f"c.{col}" for col in case_cols)}
     FROM jsonb_populate_record(NULL::{case_t}, CAST(:case AS jsonb)) AS c
     RETURNING id, number
 ), new_report AS (

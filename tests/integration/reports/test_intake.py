@@ -37,6 +37,7 @@ def test_known_matter_is_accepted_registered_and_dispatched_in_one_go(session: S
         select(CaseEvent.action).where(CaseEvent.case_id == r.case.id).order_by(CaseEvent.id)
     ).all()
     assert actions == ["submit", "accept", "register", "dispatch"]
+    assert r.case.number.startswith("20260302")  # the report's local date, from the service's clock
     # class 06 handles within 1 working day: counting from the next day, end of its working hours
     assert r.case.stage == "handle"
     assert r.case.due_at == datetime(2026, 3, 3, 10, 0, tzinfo=UTC)  # Tue 18:00 local
