@@ -76,10 +76,6 @@ Reference = tuple[dict[tuple[str, str], tuple[float, str]], WorkingCalendar]
 _ref: RefCache[Reference] = RefCache(CACHE_SECONDS)
 
 
-def invalidate_reference() -> None:
-    _ref.invalidate()
-
-
 def _reference(session: Session) -> Reference:
     def load() -> Reference:
         limits = {

@@ -1,8 +1,8 @@
 """The job queue (procrastinate; jobs live in PostgreSQL).
 
 Domains declare their jobs on a `Blueprint` in their own `jobs.py`; `job_app()` assembles them.
-`enqueue()` inserts a job through the caller's session, so it commits or rolls back together
-with the change it follows.
+`enqueue_for()` (and `defer_each_sql()` in hand-written statements) insert jobs through the
+caller's transaction, so they commit or roll back together with the change they follow.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import threading
-from datetime import datetime
 from typing import Any
 
 from procrastinate import App, PsycopgConnector
@@ -24,33 +23,6 @@ log = logging.getLogger(__name__)
 
 _app: App | None = None
 _lock = threading.Lock()
-
-_DEFER = text(
-    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, NULL, NULL,"
-    " CAST(:args AS jsonb), :at)::procrastinate_job_to_defer_v1])"
-)
-
-
-def enqueue(
-    session: Session,
-    task_name: str,
-    *,
-    queue: str = "default",
-    scheduled_at: datetime | None = None,
-    priority: int = 0,
-    **args: Any,
-) -> None:
-    session.execute(
-        _DEFER,
-        {
-            "queue": queue,
-            "task": task_name,
-            "priority": priority,
-            "args": json.dumps(args),
-            "at": scheduled_at,
-        },
-    )
-
 
 _PENDING = "urbanops_pending_jobs"
 

@@ -91,10 +91,25 @@ def test_text_is_classified_and_dispatched_when_confident(session: Session) -> N
     assert r.case.matter_code == "01023"
 
 
-def test_category_with_one_matter_needs_no_text(session: Session) -> None:
-    r = submit(session, *HUMEN, category_code="public_toilets")
-    assert r.case.category_code == "public_toilets"
-    assert r.case.matter_code in ("03001", "03002") or r.outcome == "triage"
+def test_category_restricts_suggestions_to_its_matters(session: Session) -> None:
+    # no text: a category of several matters cannot pick one, so the case waits in triage
+    bare = submit(session, *HUMEN, category_code="public_toilets")
+    assert (bare.outcome, bare.case.category_code, bare.case.matter_code) == (
+        "triage",
+        "public_toilets",
+        None,
+    )
+    # with text, only the category's matters are suggested, renormalised
+    r = submit(
+        session,
+        HUMEN[0] + 0.01,
+        HUMEN[1],
+        category_code="public_toilets",
+        description="公厕好臭，冇人打扫",
+    )
+    assert {s.matter_code for s in r.suggestions} <= {"03001", "03002"}
+    assert sum(s.confidence for s in r.suggestions) == pytest.approx(1.0, abs=1e-3)
+    assert r.outcome == "dispatched" and r.case.matter_code == r.suggestions[0].matter_code
 
 
 def test_idempotency_key_returns_the_same_report(session: Session) -> None:
