@@ -1,6 +1,6 @@
 """Photo storage port and its local-directory adapter (files under `URBANOPS_HOME/media`).
 
-A deployment with object storage implements the same three methods against its
+A deployment with object storage implements the same methods against its
 S3-compatible bucket and serves `url()` from there.
 """
 
@@ -21,6 +21,7 @@ class PhotoStore(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
     def path(self, key: str) -> Path | None: ...
     def url(self, key: str) -> str: ...
+    def delete(self, key: str) -> None: ...
 
 
 class LocalStore:
@@ -43,6 +44,10 @@ class LocalStore:
 
     def url(self, key: str) -> str:
         return f"/media/{key}"
+
+    def delete(self, key: str) -> None:
+        if KEY.match(key):
+            (self.root / key).unlink(missing_ok=True)
 
 
 def photo_store() -> PhotoStore:

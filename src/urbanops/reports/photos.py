@@ -148,7 +148,12 @@ def store_photo(
         thumb_key=f"{pid}_t.jpg",
     )
     session.add(photo)
-    session.flush()
+    try:
+        session.flush()
+    except Exception:
+        store.delete(photo.key)  # no row will point to the files: don't keep them
+        store.delete(photo.thumb_key)
+        raise
     return photo
 
 
