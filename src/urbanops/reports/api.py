@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
+from sqlalchemy.orm import Session
 
 from urbanops.catalogue import service as catalogue
 from urbanops.core.web import NowDep, SessionDep, run_in_transaction
@@ -23,9 +24,9 @@ MESSAGES = {
 }
 
 
-def report_out(session: object, result: IntakeResult) -> ReportOut:
+def report_out(session: Session, result: IntakeResult) -> ReportOut:
     case = result.case
-    snap = catalogue.snapshot(session)  # type: ignore[arg-type]
+    snap = catalogue.snapshot(session)
     matter = snap.matters.get(case.matter_code or "")
     return ReportOut(
         report_id=result.report.id,
