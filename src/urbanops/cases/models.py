@@ -85,6 +85,11 @@ class Case(Base):
     due_at: Mapped[datetime | None]
     # set when a deadline could not be computed because the calendar is not yet published
     deadline_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    # set when the deadline runs into a year whose schedule is not yet published: counted on
+    # weekdays alone, and recomputed when the year is published
+    deadline_provisional: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_level: Mapped[int] = mapped_column(SmallInteger, default=0)
     # when the deadline sweep must look at this case again (the next escalation step)

@@ -7,7 +7,7 @@ the year as published.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -24,14 +24,18 @@ class CalendarOverride(Base):
 
 
 class CalendarYear(Base):
-    """A year whose schedule an admin has entered in full (published)."""
+    """A year whose schedule an admin has imported (draft) and, once reviewed, published."""
 
     __tablename__ = "calendar_year"
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    imported_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
 
 
 def load_calendar(session: Session) -> WorkingCalendar:
     overrides = {row.day: row.is_workday for row in session.scalars(select(CalendarOverride))}
-    years = set(session.scalars(select(CalendarYear.year)))
+    years = set(
+        session.scalars(select(CalendarYear.year).where(CalendarYear.published_at.is_not(None)))
+    )
     return WorkingCalendar(overrides=overrides, published_years=years)
