@@ -1,8 +1,9 @@
 """Test fixtures: one real PostgreSQL database per test run, schema from the migrations,
 reference data committed once, and a transaction per test that is rolled back.
 
-The database is the server at 127.0.0.1:5432 when one answers (a fresh database is created and
-dropped), else an embedded server started with pgserver; `URBANOPS_TEST_DATABASE_URL` overrides.
+The database is `URBANOPS_TEST_DATABASE_URL` when set; else the server at 127.0.0.1:5432 when it
+lets `postgres` in without a password (a fresh database is created and dropped); else an embedded
+server started with pgserver.
 """
 
 from __future__ import annotations
@@ -17,18 +18,32 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from urbanops.core import db
 from urbanops.core.settings import get_settings
 
 
-def _server_answers(host: str, port: int) -> bool:
+SYSTEM_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _system_server_accepts() -> bool:
+    """Whether a PostgreSQL on 127.0.0.1:5432 answers and lets `postgres` in without a password."""
     try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            pass
     except OSError:
         return False
+    probe = create_engine(SYSTEM_SERVER, connect_args={"connect_timeout": 3})
+    try:
+        with probe.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+    finally:
+        probe.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -37,11 +52,9 @@ def database_url() -> Iterator[str]:
     if explicit:
         yield db.normalise_url(explicit)
         return
-    if _server_answers("127.0.0.1", 5432):
+    if _system_server_accepts():
         name = f"urbanops_test_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(
-            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-        )
+        admin = create_engine(SYSTEM_SERVER, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"

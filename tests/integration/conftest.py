@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from urbanops.app import create_app
 from urbanops.areas.models import Unit
-from urbanops.core.web import get_session
+from urbanops.core.web import get_session, request_session
 from urbanops.identity import service as identity
 from urbanops.identity.roles import Actor, Role
 
@@ -62,9 +62,11 @@ def staff(session: Session, unit_ids: dict[str, int]) -> dict[str, Staff]:
 def client(session: Session) -> Iterator[TestClient]:
     app = create_app()
 
-    def _session() -> Iterator[Session]:
-        yield session
-        session.flush()
+    async def _session() -> AsyncIterator[Session]:
+        async for s in request_session(
+            session, close=False
+        ):  # commit or roll back as in production
+            yield s
 
     app.dependency_overrides[get_session] = _session
     with TestClient(app, raise_server_exceptions=False) as c:

@@ -33,7 +33,15 @@ async def get_session() -> AsyncIterator[Session]:
     Async so that opening and closing the session costs no trip to a worker thread; committing
     or rolling back takes one only when the route left a transaction open (`run_in_transaction`
     leaves none)."""
-    session = session_factory()()
+    async for session in request_session(session_factory()()):
+        yield session
+
+
+async def request_session(session: Session, *, close: bool = True) -> AsyncIterator[Session]:
+    """Run a request on `session`: commit when the route returns, roll back when it raises.
+    Tests drive their own session (inside a rolled-back outer transaction) through this too,
+    with `close=False` so that their objects stay attached: a route that raises after writing
+    fails its test exactly as it fails in production."""
     session.info[_REQUEST_TRANSACTION] = True
     try:
         yield session
@@ -42,8 +50,9 @@ async def get_session() -> AsyncIterator[Session]:
         await _end_if_open(session, session.rollback)
         raise
     finally:
-        await _end_if_open(session, session.close)
-        session.close()  # holds no connection any more: no I/O
+        if close:
+            await _end_if_open(session, session.close)
+            session.close()  # holds no connection any more: no I/O
 
 
 async def _end_if_open(session: Session, end: Callable[[], None]) -> None:
