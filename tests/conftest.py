@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from urbanops.core import db
 from urbanops.core.settings import get_settings
 
-
 SYSTEM_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
