@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from urbanops import __version__
 from urbanops.core.db import ping
+from urbanops.core.limits import BodyLimitMiddleware
 from urbanops.core.web import SessionDep, install_error_handlers
 
 
@@ -50,6 +51,8 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # bodies are counted as they stream in, before any parser or spool file sees them
+    app.add_middleware(BodyLimitMiddleware)
 
     from urbanops.areas.api import router as areas_router
     from urbanops.cases.api import router as cases_router

@@ -31,6 +31,19 @@ class IntakeSettings(BaseModel):
     reopen_window_days: int = 7
     max_photo_bytes: int = 10 * 1024 * 1024
     max_photo_pixels: int = 40_000_000
+    # memory one photo may take to decode (JPEGs decode downscaled; others above it are refused)
+    photo_decode_budget_bytes: int = 64 * 1024 * 1024
+    photo_decode_concurrency: int = 2  # photos decoded at once per process
+    photo_decode_wait_seconds: float = 30.0  # then the upload is told to retry
+    # https origins (e.g. "https://img.example.org") whose photo links API clients may send
+    media_url_origins: list[str] = Field(default_factory=list)
+
+
+class LimitsSettings(BaseModel):
+    """Request bodies, counted while they stream in (413 past the limit)."""
+
+    max_body_bytes: int = 1024 * 1024  # JSON and form bodies
+    upload_overhead_bytes: int = 64 * 1024  # multipart framing on top of intake.max_photo_bytes
 
 
 class DeadlineSettings(BaseModel):
@@ -78,6 +91,7 @@ class Settings(BaseSettings):
     embedded_worker: bool = True
     auth: AuthSettings = Field(default_factory=AuthSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
     geo: GeoSettings = Field(default_factory=GeoSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
