@@ -1,7 +1,10 @@
 """Citizens: sign-in by phone and one-time code, sessions, profiles, masked phone numbers.
 
-A code is sent through the SMS port; in demo mode the console adapter is used and the code is
-also returned to the page. Codes and session tokens are stored only as keyed hashes.
+A code leaves through the `send_sms` job after the request commits (a rolled-back request sends
+nothing); in demo mode the console adapter is used and the code is also returned to the page.
+Codes and session tokens are stored only as keyed hashes (the message text waits in
+`outbound_sms` only until it is sent). Requests for one phone, and from one address, are
+serialised by advisory locks, so the limits hold under concurrent requests.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from urbanops.core.errors import (
@@ -26,6 +29,7 @@ from urbanops.core.errors import (
 from urbanops.core.settings import get_settings
 from urbanops.identity.models import Citizen, CitizenSession, OtpChallenge, PhoneReveal
 from urbanops.identity.roles import Actor, ActorKind, Role
+from urbanops.notifications.delivery import queue_sms
 from urbanops.notifications.ports import ConsoleSms, sms_sender
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
@@ -66,6 +70,10 @@ class CodeIssued:
 def request_code(session: Session, *, phone: str, ip: str, now: datetime) -> CodeIssued:
     phone = normalise_phone(phone)
     cfg = get_settings().auth
+    # one request at a time per phone, then per address (always in this order: no deadlock),
+    # held to the end of the transaction, so each request counts the codes committed before it
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"otp:{phone}"})
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"otp-ip:{ip}"})
     hour_ago = now - timedelta(hours=1)
     per_phone = (
         session.scalar(
@@ -91,7 +99,8 @@ def request_code(session: Session, *, phone: str, ip: str, now: datetime) -> Cod
         select(func.max(OtpChallenge.created_at)).where(OtpChallenge.phone == phone)
     )
     if last is not None and now - last < timedelta(seconds=RESEND_SECONDS):
-        wait = RESEND_SECONDS - int((now - last).total_seconds())
+        # a request that read the clock before the one it waited for can see a negative age
+        wait = min(RESEND_SECONDS, max(1, RESEND_SECONDS - int((now - last).total_seconds())))
         raise RateLimited(
             f"请 {wait} 秒后再获取验证码",
             code="otp_too_soon",
@@ -105,12 +114,15 @@ def request_code(session: Session, *, phone: str, ip: str, now: datetime) -> Cod
             phone=phone, ip=ip, code_hash=_digest(phone, code), created_at=now, expires_at=expires
         )
     )
-    sender = sms_sender()
-    sender.send(
-        phone,
-        f"【东莞城管】您的验证码是 {code}，{cfg.otp_ttl_minutes} 分钟内有效。如非本人操作请忽略。",
+    queue_sms(
+        session,
+        phone=phone,
+        text=f"您的验证码是 {code}，{cfg.otp_ttl_minutes} 分钟内有效。如非本人操作请忽略。",
+        purpose="otp",
+        now=now,
+        expires_at=expires,
     )
-    demo = code if isinstance(sender, ConsoleSms) and get_settings().demo_mode else None
+    demo = code if isinstance(sms_sender(), ConsoleSms) and get_settings().demo_mode else None
     return CodeIssued(expires_at=expires, demo_code=demo)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import any_, literal, select
 from sqlalchemy.orm import Session
 
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.cases.workflow import ACTION_LABELS_ZH, STATUS_LABELS_ZH, CaseAction, CaseStatus
 from urbanops.identity.models import User
+from urbanops.identity.roles import Role
 from urbanops.notifications.models import Notification
 
 UNIT_ACTIONS = frozenset(
@@ -41,9 +44,13 @@ CITIZEN_ACTIONS = frozenset(
 )
 
 
-def notify_case_event(session: Session, event_id: int) -> int:
-    """Create the notifications of one event; idempotent (a retried job creates none twice)."""
-    event = session.get(CaseEvent, event_id)
+def notify_case_event(session: Session, event_id: int, *, now: datetime) -> int:
+    """Create the notifications of one event; idempotent (a retried job creates none twice).
+
+    The event row is locked first, so two runs of the same job (a stalled job retried beside a
+    slow first run) are serialised and the second finds the first one's notifications.
+    """
+    event = session.get(CaseEvent, event_id, with_for_update=True)
     if event is None:
         return 0
     if session.scalar(select(Notification.id).where(Notification.event_id == event_id).limit(1)):
@@ -58,18 +65,30 @@ def notify_case_event(session: Session, event_id: int) -> int:
     if event.action in UNIT_ACTIONS and case.unit_id is not None:
         rows.append(_row(case, event, "unit", case.unit_id, "in_app", title, body))
     if event.action == "escalate":
-        leaders = session.scalars(
-            select(User.id).where(User.roles.contains(["leader"]), User.is_active.is_(True))
-        )
-        rows += [_row(case, event, "user", uid, "in_app", title, body) for uid in leaders]
+        rows += [_row(case, event, "user", uid, "in_app", title, body) for uid in leaders(session)]
     if event.public and event.action in CITIZEN_ACTIONS and case.reporter_citizen_id:
         rows.append(_row(case, event, "citizen", case.reporter_citizen_id, "in_app", title, body))
-        from urbanops.notifications.delivery import send_sms_to_citizen
+        from urbanops.notifications.delivery import queue_sms_to_citizen
 
-        if send_sms_to_citizen(session, case.reporter_citizen_id, body):
+        if queue_sms_to_citizen(session, case.reporter_citizen_id, body, now=now):
             rows.append(_row(case, event, "citizen", case.reporter_citizen_id, "sms", title, body))
     session.add_all(rows)
     return len(rows)
+
+
+def leaders(session: Session) -> list[int]:
+    """The active staff with the leader role, who hear of every escalation.
+
+    Leaders are city-wide: like their reading scope (`cases.queries.case_scope`), a leader's
+    notifications do not depend on the unit the account belongs to.
+    """
+    return list(
+        session.scalars(
+            select(User.id)
+            .where(literal(Role.leader.value) == any_(User.roles), User.is_active.is_(True))
+            .order_by(User.id)
+        )
+    )
 
 
 def _row(

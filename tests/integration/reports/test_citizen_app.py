@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from urbanops.cases import service as cases
 from urbanops.identity.models import OtpChallenge, PhoneReveal
+from urbanops.notifications.delivery import deliver_sms
+from urbanops.notifications.models import OutboundSms
 from urbanops.notifications.ports import _console
 
 from ..conftest import NOW, Staff, token
@@ -20,8 +22,13 @@ from ..conftest import NOW, Staff, token
 HUMEN = {"lat": 22.8191, "lon": 113.6968}
 
 
-def sign_in(client: TestClient, phone: str) -> dict[str, str]:
+def sign_in(client: TestClient, session: Session, phone: str) -> dict[str, str]:
     assert client.post("/api/v1/citizen/otp", json={"phone": phone}).status_code == 200
+    # the code leaves through the send_sms job after commit: run its body here
+    pending = session.scalars(
+        select(OutboundSms.id).where(OutboundSms.phone == phone, OutboundSms.status == "pending")
+    ).all()
+    assert [deliver_sms(session, sms_id, NOW) for sms_id in pending] == [True]
     sms = [text for to, text in _console.sent if to == phone][-1]
     code = re.search(r"\d{6}", sms).group(0)  # type: ignore[union-attr]
     r = client.post("/api/v1/citizen/session", json={"phone": phone, "code": code})
@@ -57,7 +64,7 @@ def test_sign_in_refuses_bad_phone_wrong_code_and_counts_attempts(
 def test_report_with_photo_follow_to_closure_rate(
     client: TestClient, session: Session, staff: dict[str, Staff]
 ) -> None:
-    h = sign_in(client, "13800000001")
+    h = sign_in(client, session, "13800000001")
     photo = client.post(
         "/api/v1/citizen/photos", files={"photo": ("a.jpg", jpeg(), "image/jpeg")}, headers=h
     )
@@ -114,7 +121,7 @@ def test_report_with_photo_follow_to_closure_rate(
 def test_not_fixed_reopens_within_a_week_only(
     client: TestClient, session: Session, staff: dict[str, Staff]
 ) -> None:
-    h = sign_in(client, "13800000002")
+    h = sign_in(client, session, "13800000002")
     rep = client.post(
         "/api/v1/citizen/reports",
         json={**HUMEN, "matter_code": "06042", "idempotency_key": "k-0002-abcd"},
@@ -141,14 +148,14 @@ def test_not_fixed_reopens_within_a_week_only(
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "reopened"
     # another citizen cannot see or dispute it
-    other = sign_in(client, "13800000003")
+    other = sign_in(client, session, "13800000003")
     assert client.get(f"/api/v1/citizen/cases/{rep['case_id']}", headers=other).status_code == 404
 
 
 def test_dispute_after_the_window_is_refused(
     client: TestClient, session: Session, staff: dict[str, Staff]
 ) -> None:
-    h = sign_in(client, "13800000004")
+    h = sign_in(client, session, "13800000004")
     rep = client.post(
         "/api/v1/citizen/reports",
         json={**HUMEN, "matter_code": "06042", "idempotency_key": "k-0004-abcd"},
@@ -169,8 +176,8 @@ def test_dispute_after_the_window_is_refused(
     assert r.status_code == 409 and r.json()["code"] == "reopen_window_passed"
 
 
-def test_bad_photos_and_foreign_photo_ids_are_refused(client: TestClient) -> None:
-    h = sign_in(client, "13800000005")
+def test_bad_photos_and_foreign_photo_ids_are_refused(client: TestClient, session: Session) -> None:
+    h = sign_in(client, session, "13800000005")
     r = client.post(
         "/api/v1/citizen/photos", files={"photo": ("x.gif", b"GIF89a....", "image/gif")}, headers=h
     )
@@ -202,7 +209,7 @@ def test_bad_photos_and_foreign_photo_ids_are_refused(client: TestClient) -> Non
 def test_staff_see_masked_phones_and_reveal_is_logged(
     client: TestClient, session: Session, staff: dict[str, Staff]
 ) -> None:
-    h = sign_in(client, "13800000006")
+    h = sign_in(client, session, "13800000006")
     me = client.get("/api/v1/citizen/me", headers=h).json()
     assert me["phone_masked"] == "138****0006"
     r = client.post(

@@ -1,0 +1,73 @@
+"""Thirty simultaneous code requests for one phone: one code, one message, 29 refusals."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from urbanops.app import create_app
+from urbanops.identity.models import OtpChallenge
+from urbanops.notifications.delivery import SEND_TASK
+from urbanops.notifications.models import OutboundSms
+
+PHONE = "13912345678"
+REQUESTS = 30
+
+
+@pytest.fixture
+def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Requests commit for real (each its own transaction, as in production); cleaned up after."""
+    maker = sessionmaker(engine)
+    yield maker
+    with maker.begin() as s:
+        s.execute(
+            text(
+                "DELETE FROM procrastinate_jobs WHERE task_name = :t AND (args->>'sms_id')::bigint"
+                " IN (SELECT id FROM outbound_sms WHERE phone = :p)"
+            ),
+            {"t": SEND_TASK, "p": PHONE},
+        )
+        s.execute(delete(OutboundSms).where(OutboundSms.phone == PHONE))
+        s.execute(delete(OtpChallenge).where(OtpChallenge.phone == PHONE))
+
+
+def test_simultaneous_requests_for_one_phone_make_one_code(
+    committed: sessionmaker[Session],
+) -> None:
+    start = threading.Barrier(REQUESTS)
+    answers: list[tuple[int, str]] = []
+    lock = threading.Lock()
+    # the production request session: every request commits or rolls back on its own
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+
+        def ask() -> None:
+            start.wait()
+            r = client.post("/api/v1/citizen/otp", json={"phone": PHONE})
+            with lock:
+                answers.append((r.status_code, r.json().get("code", "")))
+
+        threads = [threading.Thread(target=ask) for _ in range(REQUESTS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    outcomes = Counter(status for status, _ in answers)
+    assert outcomes == {200: 1, 429: REQUESTS - 1}, answers
+    assert {code for status, code in answers if status == 429} == {"otp_too_soon"}
+    with committed() as s:
+        assert s.scalar(select(func.count()).where(OtpChallenge.phone == PHONE)) == 1
+        sms = s.scalars(select(OutboundSms.id).where(OutboundSms.phone == PHONE)).all()
+        jobs = s.scalar(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = :t"
+                " AND (args->>'sms_id')::bigint = ANY(:ids)"
+            ),
+            {"t": SEND_TASK, "ids": list(sms)},
+        )
+        assert len(sms) == 1 and jobs == 1
