@@ -1,4 +1,9 @@
-"""Reading cases: filtered lists scoped to the caller's unit, and details."""
+"""Reading cases: what each caller may see, filtered lists within it, and details.
+
+A staff account sees what its roles allow: city-wide roles (intake, dispatch, supervision,
+leaders) every case; unit roles (handler, area chief, unit manager) only the cases of the
+account's unit; an account without roles, or with a unit role and no unit, sees nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,11 @@ from sqlalchemy.orm import Session
 
 from urbanops.cases.models import Case
 from urbanops.cases.workflow import UNIT_SCOPED_ROLES
+from urbanops.core.errors import PermissionDenied
 from urbanops.identity.roles import Actor, ActorKind, Role
+
+# every role but a permission: `reveal_phone` alone lets an account see no case
+READING_ROLES = frozenset(Role) - {Role.reveal_phone}
 
 
 @dataclass(frozen=True)
@@ -26,13 +35,60 @@ class CaseFilter:
     reported_to: datetime | None = None
 
 
-def unit_scope(actor: Actor) -> int | None:
-    """Staff whose roles are all unit-scoped see only their unit's cases."""
-    if actor.kind is ActorKind.system or Role.admin in actor.roles:
-        return None
-    if actor.roles and actor.roles - {Role.reveal_phone} <= UNIT_SCOPED_ROLES:
-        return actor.unit_id if actor.unit_id is not None else -1
-    return None
+@dataclass(frozen=True)
+class CaseScope:
+    """The cases a caller may read: every case, those of one unit, or none."""
+
+    everything: bool = False
+    unit_id: int | None = None
+
+    @property
+    def nothing(self) -> bool:
+        return not self.everything and self.unit_id is None
+
+    def allows(self, case: Case) -> bool:
+        return self.everything or (self.unit_id is not None and case.unit_id == self.unit_id)
+
+
+EVERYTHING = CaseScope(everything=True)
+NOTHING = CaseScope()
+
+
+def case_scope(actor: Actor) -> CaseScope:
+    if actor.kind is ActorKind.system:
+        return EVERYTHING
+    if actor.kind is not ActorKind.staff:
+        return NOTHING
+    if Role.admin in actor.roles:
+        return EVERYTHING
+    roles = actor.roles & READING_ROLES
+    if not roles:
+        return NOTHING
+    if roles <= UNIT_SCOPED_ROLES:
+        return CaseScope(unit_id=actor.unit_id) if actor.unit_id is not None else NOTHING
+    return EVERYTHING
+
+
+def require_role(actor: Actor) -> None:
+    """Refuse (403) a staff account without any role: it may neither see nor file cases."""
+    if actor.kind is ActorKind.staff and not actor.roles & READING_ROLES:
+        raise PermissionDenied(
+            "您的账号尚未分配角色，不能查看或上报案件",
+            code="no_role",
+            message_en="your account has no role: it may not see or report cases",
+        )
+
+
+def ensure_visible(actor: Actor, case: Case) -> None:
+    """Refuse (403) a case outside the caller's scope, saying why."""
+    if case_scope(actor).allows(case):
+        return
+    require_role(actor)
+    raise PermissionDenied(
+        "该案件不属于您所在的单位",
+        code="outside_unit_scope",
+        message_en="the case is not dispatched to your unit",
+    )
 
 
 def list_cases(
@@ -57,9 +113,11 @@ def list_cases(
         conditions.append(Case.reported_at >= f.reported_from)
     if f.reported_to:
         conditions.append(Case.reported_at < f.reported_to)
-    scope = unit_scope(actor)
-    if scope is not None:
-        conditions.append(Case.unit_id == scope)
+    scope = case_scope(actor)
+    if scope.nothing:
+        return [], 0
+    if not scope.everything:
+        conditions.append(Case.unit_id == scope.unit_id)
     total = session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
     rows = session.scalars(
         select(Case)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from sqlalchemy.orm import Session
 
+from urbanops.cases.queries import require_role
 from urbanops.catalogue import service as catalogue
 from urbanops.core.web import NowDep, SessionDep, run_in_transaction
 from urbanops.identity.deps import current_caller, oauth2
@@ -60,6 +61,7 @@ async def create_report(
 ) -> ReportOut:
     def intake() -> tuple[IntakeResult, ReportOut]:
         caller = current_caller(request, session, token, x_api_key)
+        require_role(caller.actor)  # an account without roles files nothing (and sees no case)
         source = "api" if caller.actor.kind is ActorKind.api else "staff"
         result = submit_report(
             session,

@@ -1,0 +1,97 @@
+"""What a staff account may read: its roles and unit decide; no roles, nothing."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from urbanops.identity import service as identity
+from urbanops.identity.roles import Role
+
+from ..conftest import PASSWORD, Staff, token
+
+HUMEN = {"lat": 22.8191, "lon": 113.6968}
+DONGCHENG = {"lat": 23.0159, "lon": 113.7796}
+
+
+@pytest.fixture
+def cases(client: TestClient, staff: dict[str, Staff]) -> dict[str, int]:
+    chief = token(client, "t_chief")
+    out = {}
+    for name, where in (("humen", HUMEN), ("dongcheng", DONGCHENG)):
+        r = client.post("/api/v1/reports", json={**where, "matter_code": "06042"}, headers=chief)
+        assert r.status_code == 201, r.text
+        out[name] = r.json()["case_id"]
+    return out
+
+
+def account(session: Session, name: str, roles: list[Role], unit_id: int | None = None) -> str:
+    user = identity.create_user(
+        session,
+        username=f"scope_{name}",
+        password=PASSWORD,
+        display_name=name,
+        roles=roles,
+        unit_id=unit_id,
+    )
+    return user.username
+
+
+@pytest.mark.parametrize(
+    "roles", [[], [Role.reveal_phone], [Role.handler]], ids=["none", "permission", "no_unit"]
+)
+def test_an_account_without_a_reading_role_sees_nothing(
+    client: TestClient, session: Session, cases: dict[str, int], roles: list[Role]
+) -> None:
+    h = token(client, account(session, "nobody", roles))
+    listed = client.get("/api/v1/cases", headers=h)
+    assert listed.status_code == 200 and listed.json()["total"] == 0
+    assert listed.json()["items"] == []
+    assert client.get("/api/v1/cases?overdue=false", headers=h).json()["total"] == 0
+    for case_id in cases.values():
+        for path in (f"/api/v1/cases/{case_id}", f"/api/v1/cases/{case_id}/reports"):
+            r = client.get(path, headers=h)
+            assert r.status_code == 403, (path, r.text)
+            assert "timeline" not in r.json() and "description" not in r.text
+    me = client.get("/api/v1/me", headers=h).json()
+    assert me["roles"] == sorted(roles)
+
+
+def test_an_account_without_roles_files_no_report(client: TestClient, session: Session) -> None:
+    h = token(client, account(session, "nobody", []))
+    r = client.post("/api/v1/reports", json={**HUMEN, "matter_code": "06042"}, headers=h)
+    assert r.status_code == 403 and r.json()["code"] == "no_role"
+
+
+def test_a_unit_handler_reads_its_units_cases_only(
+    client: TestClient, staff: dict[str, Staff], cases: dict[str, int]
+) -> None:
+    humen = token(client, "t_humen")
+    listed = client.get("/api/v1/cases", headers=humen).json()
+    ids = {c["id"] for c in listed["items"]}
+    assert cases["humen"] in ids and cases["dongcheng"] not in ids
+    # asking for another unit's cases by filter does not widen the scope
+    other_unit = client.get(f"/api/v1/cases/{cases['dongcheng']}", headers=token(client, "t_chief"))
+    unit_id = other_unit.json()["unit_id"]
+    assert client.get(f"/api/v1/cases?unit_id={unit_id}", headers=humen).json()["total"] == 0
+    assert client.get(f"/api/v1/cases/{cases['humen']}", headers=humen).status_code == 200
+    assert client.get(f"/api/v1/cases/{cases['humen']}/reports", headers=humen).status_code == 200
+    for path in (
+        f"/api/v1/cases/{cases['dongcheng']}",
+        f"/api/v1/cases/{cases['dongcheng']}/reports",
+    ):
+        r = client.get(path, headers=humen)
+        assert r.status_code == 403 and r.json()["code"] == "outside_unit_scope", path
+
+
+def test_city_wide_roles_read_every_case(
+    client: TestClient, staff: dict[str, Staff], cases: dict[str, int]
+) -> None:
+    for who in ("t_clerk", "t_dispatcher", "t_inspector", "t_leader"):
+        h = token(client, who)
+        ids = {
+            c["id"] for c in client.get("/api/v1/cases?page_size=200", headers=h).json()["items"]
+        }
+        assert set(cases.values()) <= ids, who
+        assert client.get(f"/api/v1/cases/{cases['dongcheng']}", headers=h).status_code == 200
