@@ -71,6 +71,9 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     app.include_router(citizen_router)
     app.include_router(pages_router)
     app.include_router(open311_router)
+    from urbanops.admin.api import router as admin_router
+
+    app.include_router(admin_router)
     mount_static(app)
 
     @app.get("/healthz", response_model=Health, tags=["health"])

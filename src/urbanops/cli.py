@@ -134,12 +134,85 @@ def add_workdays(start: str, n: int) -> None:
         raise typer.Exit(code=2) from None
     try:
         with unit_of_work() as session:
-            due = working_calendar(session).add_workdays(day, n)
+            calendar = working_calendar(session)
+            due = calendar.count_workdays(day, n)
     except DomainError as exc:
         fail(exc)
         return
-    typer.echo(due.isoformat())
+    typer.echo(due.day.isoformat())
+    if due.provisional:
+        years = "、".join(str(y) for y in sorted(calendar.provisional_years))
+        typer.echo(
+            f"provisional（{years} 年节假日安排未发布，暂按周一至周五计算"
+            f" / the {years} schedule is not published: counted Mon–Fri）"
+        )
     typer.echo(f"{n} working days after {day.isoformat()} (counting from the next day)")
+
+
+@calendar_app.command("import")
+def calendar_import(
+    path: Path,
+    publish: Annotated[
+        bool, typer.Option("--publish", help="publish at once (needed to correct a published year)")
+    ] = False,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="check the file, write nothing")
+    ] = False,
+) -> None:
+    """Stage a year's holiday schedule (holiday-cn JSON, or CSV of date,off|on[,name])."""
+    from urbanops.admin import calendar as admin
+    from urbanops.core.db import unit_of_work
+    from urbanops.identity.roles import SYSTEM
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        typer.echo(f"错误 / error: 无法读取文件 {path} ({exc.strerror})", err=True)
+        raise typer.Exit(code=2) from None
+    try:
+        with unit_of_work() as session:
+            result = admin.import_schedule(
+                session,
+                actor=SYSTEM,
+                now=utcnow(),
+                data=data,
+                filename=path.name,
+                publish=publish,
+                preview=preview,
+            )
+    except DomainError as exc:
+        fail(exc)
+        return
+    typer.echo("\n".join(admin.import_lines(result)))
+
+
+@calendar_app.command("publish")
+def calendar_publish(year: int) -> None:
+    """Publish an imported year; deadlines that depend on it are recomputed."""
+    from urbanops.admin import calendar as admin
+    from urbanops.core.db import unit_of_work
+    from urbanops.identity.roles import SYSTEM
+
+    try:
+        with unit_of_work() as session:
+            result = admin.publish_year(session, actor=SYSTEM, now=utcnow(), year=year)
+    except DomainError as exc:
+        fail(exc)
+        return
+    typer.echo(f"{year}: 已发布 / published")
+    typer.echo(f"重算时限的案件 / cases with a recomputed deadline: {result.recomputed}")
+    typer.echo(f"暂按工作日计算的年份 / provisional year now: {result.provisional_year}")
+
+
+@calendar_app.command("show")
+def calendar_show(year: int) -> None:
+    """Show a year's schedule: status (draft/published), days off and make-up working days."""
+    from urbanops.admin import calendar as admin
+    from urbanops.core.db import unit_of_work
+
+    with unit_of_work() as session:
+        view = admin.year_view(session, year)
+    typer.echo("\n".join(admin.view_lines(view)))
 
 
 @areas_app.command("locate")

@@ -86,10 +86,10 @@ class Case(Base):
     # set when a deadline could not be computed because the calendar is not yet published
     deadline_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
     # set when the deadline runs into a year whose schedule is not yet published: counted on
-    # weekdays alone, and recomputed when the year is published
-    deadline_provisional: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default="false"
-    )
+    # weekdays alone, and recomputed when the year is published. (The database's default
+    # `false` is not declared here: intake's one-statement INSERT leaves out columns with a
+    # server default, and this one is set by the application.)
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_level: Mapped[int] = mapped_column(SmallInteger, default=0)
     # when the deadline sweep must look at this case again (the next escalation step)

@@ -33,6 +33,7 @@ class CaseOut(BaseModel):
     stage: str | None
     due_at: datetime | None
     deadline_unknown: bool
+    deadline_provisional: bool = False  # on weekdays alone: the year is not yet published
     overdue: bool
     escalation_level: int
     merged_into_id: int | None

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from urbanops.areas import service as areas
-from urbanops.cases.deadlines import LadderPolicy, next_step_at
+from urbanops.cases.deadlines import Ladder, LadderPolicy, ladder_level, next_step_at
 from urbanops.cases.models import Case, CaseEvent, ExtensionRequest
 from urbanops.cases.workflow import (
     ACTION_ROLES,
+    CLOCKED,
     OPEN_STATUSES,
     UNIT_SCOPED_ROLES,
     CaseAction,
@@ -30,7 +31,7 @@ from urbanops.cases.workflow import (
 from urbanops.catalogue.models import TimeLimit
 from urbanops.core import jobs
 from urbanops.core.cache import RefCache
-from urbanops.core.calendar import TimeUnit, WorkingCalendar
+from urbanops.core.calendar import SHANGHAI, Due, TimeUnit, WorkingCalendar
 from urbanops.core.calendar_store import load_calendar
 from urbanops.core.errors import (
     Conflict,
@@ -90,6 +91,19 @@ def working_calendar(session: Session) -> WorkingCalendar:
     return _reference(session)[1]
 
 
+def calendar_changed(session: Session) -> None:
+    """Drop the cached calendar now and again when `session` ends its transaction (so that no
+    thread keeps a calendar read before the change committed, or one that was rolled back)."""
+    _ref.invalidate()
+    for name in ("after_commit", "after_rollback"):
+        if not event.contains(session, name, _invalidate_reference):
+            event.listen(session, name, _invalidate_reference, once=True)
+
+
+def _invalidate_reference(_session: Session) -> None:
+    _ref.invalidate()
+
+
 # --- helpers ---------------------------------------------------------------------------------
 
 
@@ -131,20 +145,42 @@ def authorize(actor: Actor, case: Case, action: CaseAction) -> None:
         )
 
 
-def _stage_due(
-    session: Session, case: Case, stage: str, start: datetime
-) -> tuple[datetime | None, bool]:
-    """When a stage starting at `start` is due; (None, True) when the calendar is unknown."""
+def _set_stage_due(
+    session: Session,
+    case: Case,
+    stage: str,
+    start: datetime,
+    calendar: WorkingCalendar | None = None,
+) -> None:
+    """Set `due_at` and the deadline flags for a stage starting at `start`: no deadline when
+    the matter has no limit; `deadline_provisional` when the count ran through the next
+    unpublished year (weekdays alone); `deadline_unknown` (and no deadline) beyond it."""
+    case.due_at, case.deadline_unknown, case.deadline_provisional = None, False, False
     if case.matter_code is None:
-        return None, False
-    limits, calendar = _reference(session)
+        return
+    limits, cached = _reference(session)
     limit = limits.get((case.matter_code, stage))
     if limit is None:
-        return None, False
+        return
     try:
-        return calendar.due_at(start, limit[0], TimeUnit(limit[1])), False
+        due = (calendar or cached).due(start, limit[0], TimeUnit(limit[1]))
     except ScheduleUnknown:
-        return None, True
+        case.deadline_unknown = True
+        return
+    case.due_at, case.deadline_provisional = due.at, due.provisional
+
+
+def _extend(case: Case, calendar: WorkingCalendar, amount: float, unit: str) -> None:
+    """Move a running deadline by an approved extension (unknown when the calendar is)."""
+    if case.due_at is None:
+        return
+    try:
+        due: Due = calendar.due(case.due_at, amount, TimeUnit(unit))
+    except ScheduleUnknown:
+        case.due_at, case.deadline_unknown, case.deadline_provisional = None, True, False
+        return
+    case.due_at = due.at
+    case.deadline_provisional = case.deadline_provisional or due.provisional
 
 
 def _start_clock(session: Session, case: Case, now: datetime) -> None:
@@ -154,10 +190,10 @@ def _start_clock(session: Session, case: Case, now: datetime) -> None:
     case.escalation_level = 0
     if stage is None:
         case.stage_started_at = case.due_at = case.next_step_at = None
-        case.deadline_unknown = False
+        case.deadline_unknown = case.deadline_provisional = False
         return
     case.stage_started_at = now
-    case.due_at, case.deadline_unknown = _stage_due(session, case, stage, now)
+    _set_stage_due(session, case, stage, now)
     schedule_ladder(case)
 
 
@@ -473,8 +509,8 @@ def _keep_clock_from_dispatch(session: Session, case: Case) -> None:
     dispatched = case.dispatched_at or case.stage_started_at
     if dispatched is not None and case.stage == "handle":
         case.stage_started_at = dispatched
-        case.due_at, case.deadline_unknown = _stage_due(session, case, "handle", dispatched)
-        _apply_approved_extensions(session, case)
+        _set_stage_due(session, case, "handle", dispatched)
+        _apply_approved_extensions(session, case, working_calendar(session))
         schedule_ladder(case)
 
 
@@ -762,12 +798,7 @@ def decide_extension(
     req.status = "approved" if approve else "rejected"
     req.decided_by, req.decided_at, req.decision_note = actor.id, now, note or None
     if approve and case.due_at is not None:
-        try:
-            case.due_at = working_calendar(session).due_at(
-                case.due_at, req.amount, TimeUnit(req.unit)
-            )
-        except ScheduleUnknown:
-            case.due_at, case.deadline_unknown = None, True
+        _extend(case, working_calendar(session), req.amount, req.unit)
         case.overdue = False
         case.escalation_level = 0
         schedule_ladder(case)
@@ -787,16 +818,94 @@ def decide_extension(
     return req
 
 
-def _apply_approved_extensions(session: Session, case: Case) -> None:
+def _apply_approved_extensions(session: Session, case: Case, calendar: WorkingCalendar) -> None:
+    """Extensions approved since the running stage started, in the order they were approved."""
+    if case.stage_started_at is None:
+        return
     for req in session.scalars(
-        select(ExtensionRequest).where(
-            ExtensionRequest.case_id == case.id, ExtensionRequest.status == "approved"
+        select(ExtensionRequest)
+        .where(
+            ExtensionRequest.case_id == case.id,
+            ExtensionRequest.status == "approved",
+            ExtensionRequest.decided_at >= case.stage_started_at,
         )
+        .order_by(ExtensionRequest.decided_at, ExtensionRequest.id)
     ):
-        if case.due_at is not None:
-            case.due_at = working_calendar(session).due_at(
-                case.due_at, req.amount, TimeUnit(req.unit)
-            )
+        _extend(case, calendar, req.amount, req.unit)
+
+
+# stages whose clock runs (`stage_for` is not None)
+CLOCKED_STATUSES = tuple(sorted(str(s) for s in CLOCKED))
+
+
+def recompute_deadlines(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    calendar: WorkingCalendar,
+    year: int | None = None,
+) -> list[Case]:
+    """Recompute the running deadline of every case that is provisional or unknown, or whose
+    stage runs through `year` (a schedule just published), with `calendar`; returns the cases
+    whose deadline changed, each with a staff-only `recompute_deadline` timeline row."""
+    touched = or_(Case.deadline_provisional.is_(True), Case.deadline_unknown.is_(True))
+    if year is not None:
+        first = datetime(year, 1, 1, tzinfo=SHANGHAI)
+        after = datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
+        touched = or_(touched, (Case.due_at >= first) & (Case.stage_started_at < after))
+    cases = session.scalars(
+        select(Case)
+        .where(
+            Case.status.in_(CLOCKED_STATUSES),
+            Case.stage.is_not(None),
+            Case.stage_started_at.is_not(None),
+            touched,
+        )
+        .order_by(Case.id)
+        .with_for_update()
+    ).all()
+    changed = []
+    for case in cases:
+        if case.stage is None or case.stage_started_at is None:  # pragma: no cover
+            continue
+        before = (case.due_at, case.deadline_unknown, case.deadline_provisional)
+        _set_stage_due(session, case, case.stage, case.stage_started_at, calendar)
+        _apply_approved_extensions(session, case, calendar)
+        if (case.due_at, case.deadline_unknown, case.deadline_provisional) == before:
+            continue
+        _rejoin_ladder(case, now)
+        record(
+            session,
+            case,
+            A.recompute_deadline,
+            actor=actor,
+            now=now,
+            from_status=case.status,
+            data={
+                "stage": case.stage,
+                "previous_due_at": _iso(before[0]),
+                "due_at": _iso(case.due_at),
+                "provisional": case.deadline_provisional,
+                "unknown": case.deadline_unknown,
+            },
+            public=False,
+            notify=False,
+        )
+        changed.append(case)
+    return changed
+
+
+def _rejoin_ladder(case: Case, now: datetime) -> None:
+    """After a deadline moved: step back down the ladder if the new deadline is further off
+    (steps already recorded stay in the timeline); the sweep climbs any step now due."""
+    if case.due_at is None or case.stage_started_at is None:
+        case.escalation_level, case.overdue = 0, False
+    else:
+        reached = ladder_level(now, case.stage_started_at, case.due_at, ladder_policy())
+        case.escalation_level = min(case.escalation_level, int(reached))
+        case.overdue = case.escalation_level >= Ladder.overdue
+    schedule_ladder(case)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -56,6 +56,7 @@ class CaseAction(StrEnum):
     remind = "remind"
     mark_overdue = "mark_overdue"
     support = "support"
+    recompute_deadline = "recompute_deadline"  # a holiday schedule was published (staff only)
 
 
 S, A = CaseStatus, CaseAction
@@ -99,6 +100,11 @@ OPEN_STATUSES = frozenset(
     }
 )
 ACTIVE_WORK = frozenset({S.dispatched, S.in_progress, S.awaiting_verification, S.reopened})
+# statuses in which a stage clock runs (see `stage_for`)
+CLOCKED = frozenset(
+    {S.accepted, S.registered, S.returned, S.dispatched, S.in_progress, S.reopened}
+    | {S.awaiting_verification}
+)
 
 EVENT_ACTIONS: Mapping[CaseAction, frozenset[CaseStatus]] = {
     A.rate: frozenset({S.closed}),
@@ -111,6 +117,7 @@ EVENT_ACTIONS: Mapping[CaseAction, frozenset[CaseStatus]] = {
     A.reject_extension: frozenset({S.dispatched, S.in_progress, S.reopened}),
     A.support: OPEN_STATUSES,
     A.split_off: OPEN_STATUSES | {S.merged},
+    A.recompute_deadline: CLOCKED,
 }
 
 # Who may take each action (admins and the system may take all). Unit-scoped roles
@@ -141,6 +148,7 @@ ACTION_ROLES: Mapping[CaseAction, frozenset[Role]] = {
     A.mark_overdue: frozenset(),
     A.support: frozenset(),
     A.submit: frozenset(),
+    A.recompute_deadline: frozenset(),
 }
 
 UNIT_SCOPED_ROLES = frozenset({Role.handler, Role.area_chief, Role.unit_manager})
@@ -186,6 +194,7 @@ ACTION_LABELS_ZH: Mapping[CaseAction, str] = {
     A.remind: "临期提醒",
     A.mark_overdue: "超期",
     A.support: "附议",
+    A.recompute_deadline: "时限重算（节假日安排发布）",
 }
 
 

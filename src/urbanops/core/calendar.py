@@ -1,8 +1,9 @@
 """Chinese working-day calendar for deadlines (工作日 / 工作时).
 
 Working days come from an admin-edited override table first, then from the ``chinesecalendar``
-package. A date in a year that neither covers raises :class:`ScheduleUnknown`: deadlines that run
-into an unpublished holiday schedule are flagged, never guessed.
+package. A year that neither covers is either *provisional* (the year after the last published
+one: counted on weekdays alone, Mon–Fri, no holidays, and the result says so) or unknown: a date
+in an unknown year raises :class:`ScheduleUnknown`, so deadlines are flagged, never guessed.
 """
 
 from __future__ import annotations
@@ -22,16 +23,34 @@ import chinese_calendar
 from urbanops.core.errors import InvalidInput, ScheduleUnknown
 
 __all__ = [
+    "BUILTIN_YEARS",
     "DATA_DIR",
+    "Due",
     "TimeUnit",
+    "WorkdayCount",
     "WorkingCalendar",
     "WorkingHours",
     "holiday_cn_path",
     "load_holiday_cn",
+    "next_unpublished_year",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "calendar"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _builtin_years() -> range:
+    known = chinese_calendar.constants.holidays
+    return range(min(known).year, max(known).year + 1)
+
+
+BUILTIN_YEARS: range = _builtin_years()
+"""The years whose schedule the installed ``chinesecalendar`` package knows."""
+
+
+def next_unpublished_year(published_years: Iterable[int] = ()) -> int:
+    """The year after the last published one (built into ``chinesecalendar`` or published)."""
+    return max({BUILTIN_YEARS[-1], *published_years}) + 1
 
 
 class TimeUnit(StrEnum):
@@ -82,13 +101,45 @@ def load_holiday_cn(path: str | Path) -> dict[date, bool]:
     return {date.fromisoformat(day["date"]): not bool(day["isOffDay"]) for day in data["days"]}
 
 
+@dataclass(frozen=True)
+class Due:
+    """A deadline, and whether it was counted through a provisional year (weekdays alone)."""
+
+    at: datetime
+    provisional: bool = False
+
+
+@dataclass(frozen=True)
+class WorkdayCount:
+    """The result of counting working days, and whether a provisional year was counted."""
+
+    day: date
+    provisional: bool = False
+
+
+class _Trace:
+    """Per-computation record of whether a provisional year was consulted."""
+
+    __slots__ = ("provisional",)
+
+    def __init__(self) -> None:
+        self.provisional = False
+
+
 def _require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware")
 
 
 class WorkingCalendar:
-    """Working days and working hours in one time zone (Asia/Shanghai by default)."""
+    """Working days and working hours in one time zone (Asia/Shanghai by default).
+
+    ``published_years`` are years whose schedule an admin published (their days off and make-up
+    days are in ``overrides``; other days follow the weekdays). ``provisional_years`` are
+    unpublished years counted on weekdays alone; results that consulted one say so
+    (:meth:`due`, :meth:`count_workdays`). Any other year the package does not know raises
+    :class:`ScheduleUnknown`. Immutable, and pure: no database, no clock.
+    """
 
     def __init__(
         self,
@@ -96,20 +147,32 @@ class WorkingCalendar:
         published_years: Iterable[int] = (),
         working_hours: WorkingHours = WorkingHours(),
         tz: ZoneInfo = SHANGHAI,
+        provisional_years: Iterable[int] = (),
     ) -> None:
         self.overrides: Mapping[date, bool] = MappingProxyType(dict(overrides))
         self.published_years: frozenset[int] = frozenset(published_years)
+        known = self.published_years | frozenset(BUILTIN_YEARS)
+        self.provisional_years: frozenset[int] = frozenset(provisional_years) - known
         self.working_hours = working_hours
         self.tz = tz
 
+    def is_provisional(self, d: date) -> bool:
+        """Whether ``d`` lies in a provisional year (counted on weekdays alone)."""
+        return d.year in self.provisional_years
+
     def is_workday(self, d: date) -> bool:
-        """Whether ``d`` is a working day; raises ScheduleUnknown for an unpublished year."""
+        """Whether ``d`` is a working day; raises ScheduleUnknown for an unknown year."""
+        return self._workday(d, None)
+
+    def _workday(self, d: date, trace: _Trace | None) -> bool:
+        if trace is not None and d.year in self.provisional_years:
+            trace.provisional = True
         if d in self.overrides:
             return self.overrides[d]
         try:
             return bool(chinese_calendar.is_workday(d))
         except NotImplementedError:
-            if d.year in self.published_years:
+            if d.year in self.published_years or d.year in self.provisional_years:
                 return d.weekday() < 5
             raise ScheduleUnknown(
                 f"{d.year} 年的节假日安排尚未发布，无法计算工作日时限",
@@ -122,6 +185,15 @@ class WorkingCalendar:
 
     def add_workdays(self, start: date, n: int) -> date:
         """The n-th working day counted from the day after ``start`` (n=0 returns ``start``)."""
+        return self.count_workdays(start, n).day
+
+    def count_workdays(self, start: date, n: int) -> WorkdayCount:
+        """:meth:`add_workdays`, saying whether a provisional year was counted."""
+        trace = _Trace()
+        day = self._add_workdays(start, n, trace)
+        return WorkdayCount(day, trace.provisional)
+
+    def _add_workdays(self, start: date, n: int, trace: _Trace | None) -> date:
         if n < 0:
             raise InvalidInput(
                 "工作日数不能为负数", message_en="the number of working days must not be negative"
@@ -129,26 +201,37 @@ class WorkingCalendar:
         d = start
         while n > 0:
             d += timedelta(days=1)
-            if self.is_workday(d):
+            if self._workday(d, trace):
                 n -= 1
         return d
 
-    def _periods(self, d: date) -> list[tuple[datetime, datetime]]:
+    def _periods(self, d: date, trace: _Trace | None = None) -> list[tuple[datetime, datetime]]:
         """Working periods of local date ``d`` as aware datetimes (empty on a day off)."""
-        if not self.is_workday(d):
+        if not self._workday(d, trace):
             return []
         return [
             (datetime.combine(d, s, tzinfo=self.tz), datetime.combine(d, e, tzinfo=self.tz))
             for s, e in self.working_hours.periods
         ]
 
-    def _periods_from(self, d: date) -> Iterator[tuple[datetime, datetime]]:
+    def _periods_from(self, d: date, trace: _Trace) -> Iterator[tuple[datetime, datetime]]:
         while True:
-            yield from self._periods(d)
+            yield from self._periods(d, trace)
             d += timedelta(days=1)
 
     def due_at(self, start: datetime, amount: float, unit: TimeUnit | str) -> datetime:
         """Deadline for a time limit of ``amount`` ``unit`` starting at ``start`` (aware)."""
+        return self.due(start, amount, unit).at
+
+    def due(self, start: datetime, amount: float, unit: TimeUnit | str) -> Due:
+        """:meth:`due_at`, saying whether the count ran through a provisional year."""
+        trace = _Trace()
+        at = self._due_at(start, amount, unit, trace)
+        return Due(at, trace.provisional)
+
+    def _due_at(
+        self, start: datetime, amount: float, unit: TimeUnit | str, trace: _Trace
+    ) -> datetime:
         _require_aware(start, "start")
         unit = TimeUnit(unit)
         if not math.isfinite(amount) or amount < 0:
@@ -163,10 +246,10 @@ class WorkingCalendar:
                 raise InvalidInput(
                     "工作日时限必须是整数", message_en="a working-day limit must be a whole number"
                 )
-            last = self.add_workdays(local.date(), int(amount))
+            last = self._add_workdays(local.date(), int(amount), trace)
             return datetime.combine(last, self.working_hours.close, tzinfo=self.tz)
         remaining = timedelta(hours=amount)
-        for period_start, period_end in self._periods_from(local.date()):
+        for period_start, period_end in self._periods_from(local.date(), trace):
             if period_end <= local:
                 continue
             begin = max(period_start, local)

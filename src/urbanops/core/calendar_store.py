@@ -1,22 +1,28 @@
-"""The admin-editable calendar overrides and their loading into a `WorkingCalendar`.
+"""The admin-published calendar and its loading into a `WorkingCalendar`.
 
 Each November the State Council publishes next year's schedule; until the `chinesecalendar`
-package ships it, an admin enters the year's off days and make-up working days here and marks
-the year as published.
+package ships it, an admin imports the year's days off and make-up working days
+(`urbanops calendar import`, or /admin/calendar). An import of a year not yet published is a
+draft: its days are `CalendarOverride` rows of a `CalendarYear` with `imported_at` set and
+`published_at` unset, and they do not count until published (see `urbanops.admin.calendar`).
+A correction of a published year replaces its days and is published at once. Until the year
+after the last published one is published, deadlines crossing into it are provisional.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Integer, String, select
+from sqlalchemy import Boolean, Date, Integer, String, extract, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from urbanops.core.calendar import WorkingCalendar
+from urbanops.core.calendar import WorkingCalendar, next_unpublished_year
 from urbanops.core.db import Base
 
 
 class CalendarOverride(Base):
+    """A day off or make-up working day (of a draft year: not counted until published)."""
+
     __tablename__ = "calendar_override"
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     is_workday: Mapped[bool] = mapped_column(Boolean)
@@ -33,9 +39,24 @@ class CalendarYear(Base):
     published_at: Mapped[datetime | None]
 
 
-def load_calendar(session: Session) -> WorkingCalendar:
-    overrides = {row.day: row.is_workday for row in session.scalars(select(CalendarOverride))}
-    years = set(
+def published_years(session: Session) -> set[int]:
+    return set(
         session.scalars(select(CalendarYear.year).where(CalendarYear.published_at.is_not(None)))
     )
-    return WorkingCalendar(overrides=overrides, published_years=years)
+
+
+def load_calendar(session: Session) -> WorkingCalendar:
+    """The calendar deadlines use: published days, and the next unpublished year provisional."""
+    drafts = select(CalendarYear.year).where(CalendarYear.published_at.is_(None))
+    rows = session.execute(
+        select(CalendarOverride.day, CalendarOverride.is_workday).where(
+            extract("year", CalendarOverride.day).not_in(drafts)
+        )
+    )
+    overrides = {row.day: row.is_workday for row in rows}
+    years = published_years(session)
+    return WorkingCalendar(
+        overrides=overrides,
+        published_years=years,
+        provisional_years={next_unpublished_year(years)},
+    )

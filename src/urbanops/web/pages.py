@@ -48,6 +48,11 @@ def console(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "console/index.html", {"version": __version__})
 
 
+@router.get("/admin/calendar", response_class=HTMLResponse)
+def admin_calendar(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "admin/calendar.html", {"version": __version__})
+
+
 @router.get("/m/manifest.webmanifest")
 def manifest() -> FileResponse:
     return FileResponse(

@@ -33,10 +33,11 @@ def test_add_workdays_prints_the_due_date_first(
     assert result.output.splitlines()[0] == due
 
 
-def test_add_workdays_refuses_an_unpublished_year(engine: Engine) -> None:
-    result = runner.invoke(app, ["calendar", "add-workdays", "2026-12-28", "10"])
+def test_add_workdays_refuses_a_year_beyond_the_provisional_one(engine: Engine) -> None:
+    # 2027 is unpublished, so provisional (weekdays alone); 2028 cannot be counted at all
+    result = runner.invoke(app, ["calendar", "add-workdays", "2027-12-28", "10"])
     assert result.exit_code != 0
-    assert "2027" in result.output
+    assert "2028" in result.output
 
 
 def test_add_workdays_refuses_a_bad_date(engine: Engine) -> None:

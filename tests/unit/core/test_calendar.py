@@ -6,12 +6,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from urbanops.core.calendar import (
+    BUILTIN_YEARS,
     DATA_DIR,
+    Due,
     TimeUnit,
+    WorkdayCount,
     WorkingCalendar,
     WorkingHours,
     holiday_cn_path,
     load_holiday_cn,
+    next_unpublished_year,
 )
 from urbanops.core.errors import InvalidInput, ScheduleUnknown
 
@@ -268,3 +272,55 @@ def test_working_time_between_inverts_due_at(hours: float) -> None:
     start = _at(2026, 4, 29, 10, 15)
     due = CAL.due_at(start, hours, TimeUnit.working_hours)
     assert CAL.working_time_between(start, due) == timedelta(hours=hours)
+
+
+# --- the provisional year ------------------------------------------------------------------------
+
+NEXT = WorkingCalendar(provisional_years={2027})
+
+
+def test_next_unpublished_year_follows_the_last_published_one() -> None:
+    assert BUILTIN_YEARS[-1] == 2026
+    assert next_unpublished_year() == 2027
+    assert next_unpublished_year({2027}) == 2028
+    assert next_unpublished_year({2020}) == 2027  # built in already
+
+
+def test_a_count_into_the_provisional_year_uses_weekdays_and_says_so() -> None:
+    # 12-29, 12-30, 12-31, 2027-01-01 (Fri, no holiday known), 01-04
+    assert NEXT.count_workdays(date(2026, 12, 28), 5) == WorkdayCount(date(2027, 1, 4), True)
+    assert NEXT.add_workdays(date(2026, 12, 28), 5) == date(2027, 1, 4)
+    assert NEXT.count_workdays(date(2026, 12, 21), 3) == WorkdayCount(date(2026, 12, 24), False)
+    assert NEXT.is_provisional(date(2027, 6, 1)) and not NEXT.is_provisional(date(2026, 6, 1))
+
+
+def test_due_reports_provisional_for_working_days_and_hours_only() -> None:
+    start = _at(2026, 12, 28, 10)
+    assert NEXT.due(start, 5, TimeUnit.working_days) == Due(_at(2027, 1, 4, 18), True)
+    assert NEXT.due_at(start, 5, TimeUnit.working_days) == _at(2027, 1, 4, 18)
+    assert NEXT.due(start, 2, TimeUnit.working_days) == Due(_at(2026, 12, 30, 18), False)
+    # 28th 10:00 -> 31st 18:00 is 7 + 7 + 7 + 7 - 1 = 27 h; one more runs into 2027-01-01
+    assert NEXT.due(start, 27, TimeUnit.working_hours) == Due(_at(2026, 12, 31, 18), False)
+    assert NEXT.due(start, 28, TimeUnit.working_hours) == Due(_at(2027, 1, 1, 10), True)
+    assert NEXT.due(start, 200, TimeUnit.natural_hours).provisional is False
+
+
+def test_years_beyond_the_provisional_one_are_still_unknown() -> None:
+    with pytest.raises(ScheduleUnknown) as info:
+        NEXT.due(_at(2027, 12, 28, 10), 5, TimeUnit.working_days)
+    assert info.value.extra == {"year": 2028}
+    with pytest.raises(ScheduleUnknown):
+        NEXT.is_workday(date(2003, 5, 1))  # before the package's data: not provisional either
+
+
+def test_a_published_or_built_in_year_is_never_provisional() -> None:
+    cal = WorkingCalendar(
+        overrides={date(2027, 1, 1): False}, published_years={2027}, provisional_years={2026, 2027}
+    )
+    assert cal.provisional_years == frozenset()
+    assert cal.count_workdays(date(2026, 12, 28), 5) == WorkdayCount(date(2027, 1, 5), False)
+
+
+def test_the_calendar_is_not_changed_by_a_count() -> None:
+    NEXT.count_workdays(date(2026, 12, 28), 5)
+    assert NEXT.count_workdays(date(2026, 12, 1), 3).provisional is False

@@ -73,7 +73,7 @@
     $("#detail").innerHTML = `<h3>${esc(c.number)} <span class="badge ${esc(c.status)}">${esc(c.status_label)}</span></h3>
       <p>${esc(c.description) || '<span class="muted">（无描述）</span>'}</p>
       <dl><dt>事项</dt><dd>${esc(c.matter_name || "未分类")}</dd><dt>位置</dt><dd>${esc(c.town_name || "")} · 网格 ${esc(c.grid_cell_code || "—")}</dd>
-      <dt>处置单位</dt><dd>${esc(c.unit_name || "—")}</dd><dt>当前时限</dt><dd class="${c.overdue ? "overdue" : ""}">${fmt(c.due_at)}${c.deadline_unknown ? "（节假日安排未发布）" : ""}</dd>
+      <dt>处置单位</dt><dd>${esc(c.unit_name || "—")}</dd><dt>当前时限</dt><dd class="${c.overdue ? "overdue" : ""}">${fmt(c.due_at)}${c.deadline_unknown ? "（节假日安排未发布）" : ""}${c.deadline_provisional ? "（暂按工作日计算）" : ""}</dd>
       <dt>上报人</dt><dd>${reports.map((r) => `${esc(r.reporter_name || "—")} ${esc(r.phone_masked)}${r.is_supporter ? "（附议）" : ""}`).join("<br>") || "—"}</dd></dl>
       <div class="photos">${reports.flatMap((r) => r.media).map((u) => `<a href="${esc(u)}" target="_blank"><img src="${esc(u)}" alt=""></a>`).join("")}</div>
       <div class="actions">${acts.map((a) => `<button data-act="${a}" class="${["void", "return", "escalate"].includes(a) ? "warn" : ""}">${LABEL[a]}</button>`).join("")}</div>

@@ -1,0 +1,1 @@
+"""Administration: the working calendar's import, review and publication (CLI, API and page)."""
