@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from urbanops.areas import service
@@ -22,6 +22,14 @@ class LocationOut(BaseModel):
     community_code: str | None
     community_name: str | None
     grid_cell_code: str | None
+    snapped_m: float | None = Field(
+        default=None,
+        description=(
+            "点位不在任何镇街内、已归入最近镇街时，与该镇街的距离（米）；点位在镇街内时为空 / "
+            "metres to the nearest town when the point lies in none and was given to it; "
+            "null when the point is inside a town"
+        ),
+    )
 
 
 class TownOut(BaseModel):

@@ -18,6 +18,7 @@ from urbanops.areas.models import Community, GridCell, Responsibility, Town, Uni
 from urbanops.core import geo
 from urbanops.core.cache import RefCache
 from urbanops.core.errors import InvalidInput, NotFound
+from urbanops.core.settings import get_settings
 
 REFRESH_SECONDS = 60.0
 
@@ -61,13 +62,17 @@ def _load_index(session: Session) -> geo.AreaIndex:
     ).all()
     geoms = shapely.from_wkb([r[3] for r in rows]) if rows else []
     cells = [geo.GridCellShape(r[0], r[1], r[2], g) for r, g in zip(rows, geoms, strict=True)]
-    return geo.AreaIndex(towns, communities, cells)
+    return geo.AreaIndex(
+        towns, communities, cells, snap_tolerance_m=get_settings().geo.snap_tolerance_m
+    )
 
 
 def locate(
     session: Session, lat: float, lon: float, datum: geo.Datum | str = geo.Datum.wgs84
 ) -> tuple[float, float, geo.Location]:
-    """WGS-84 coordinates and the areas of a point given in any datum; refuses points outside."""
+    """WGS-84 coordinates and the areas of a point given in any datum. A point between town
+    polygons (or just off the city's edge) goes to the nearest town with `snapped_m` set; the
+    coordinates returned stay those reported. Refuses points outside the city."""
     try:
         datum = geo.Datum(datum)
     except ValueError as exc:

@@ -33,6 +33,7 @@ __all__ = [
     "Location",
     "bd09_to_gcj02",
     "check_lat_lon",
+    "city_outline",
     "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
@@ -193,11 +194,15 @@ class GridCellShape:
 
 @dataclass(frozen=True)
 class Location:
+    """The areas of a point. ``snapped_m`` is set when the point lies in no town and was given to
+    the nearest one: its distance to that town in metres (None for a point inside a town)."""
+
     town_code: str
     town_name: str
     community_code: str | None
     community_name: str | None
     grid_cell_code: str | None
+    snapped_m: float | None = None
 
 
 _EARTH_RADIUS_M = 6371008.8
@@ -341,14 +346,34 @@ class _Layer:
         return sorted(candidates[inside].tolist())
 
 
+def city_outline(geoms: Sequence[BaseGeometry] | np.ndarray) -> BaseGeometry:
+    """The union of ``geoms`` with every interior hole filled: the outline of the city."""
+    union = _polygonal(shapely.union_all(list(geoms)))
+    shells = [shapely.Polygon(p.exterior) for p in shapely.get_parts(union) if not p.is_empty]
+    return shapely.union_all(shells) if shells else shapely.Polygon()
+
+
+# how far a grid cell may lie from a snapped point on its town's boundary and still hold it
+_ON_BOUNDARY_DEG = 1e-5  # ~1 m
+
+
 class AreaIndex:
-    """Point → town, community and grid cell, with STRtree lookups."""
+    """Point → town, community and grid cell, with STRtree lookups.
+
+    A point that lies in no town goes to the nearest town (``Location.snapped_m`` says how far
+    it was) when it is inside the city's outline (the towns with their holes filled: the gaps
+    between town polygons), or within ``snap_tolerance_m`` of a town outside it (a coast or a
+    border drawn a little inside). Distances are measured in a local equirectangular frame in
+    metres about the towns' centre latitude (within ~0.3 % across a city).
+    """
 
     def __init__(
         self,
         towns: Sequence[AreaShape],
         communities: Sequence[AreaShape] = (),
         grid_cells: Sequence[GridCellShape] = (),
+        *,
+        snap_tolerance_m: float = 300.0,
     ) -> None:
         self._towns = _Layer([t.code for t in towns], [t.geometry for t in towns])
         self._town_names = {t.code: t.name for t in towns}
@@ -360,13 +385,39 @@ class AreaIndex:
         self._cells = _Layer([g.code for g in grid_cells], [g.geometry for g in grid_cells])
         self._cell_info = {g.code: (g.town_code, g.community_code) for g in grid_cells}
 
+        # for points in no town: the outline, and the towns in metres for nearest-town queries
+        self._snap_tolerance_m = snap_tolerance_m
+        lat0 = 0.0
+        if self._towns.codes:
+            _, min_y, _, max_y = shapely.total_bounds(self._towns.geoms)
+            lat0 = (min_y + max_y) / 2.0
+        self._scale = np.array([_M_PER_DEG * math.cos(math.radians(lat0)), _M_PER_DEG])
+        self._outline = city_outline(self._towns.geoms)
+        shapely.prepare(self._outline)
+        self._towns_m = self._metric(self._towns.geoms)
+        self._towns_m_tree = shapely.STRtree(self._towns_m)
+        self._town_communities: dict[str, list[int]] = defaultdict(list)
+        for i, code in enumerate(self._communities.codes):
+            self._town_communities[code[:9]].append(i)
+
+    @property
+    def outline(self) -> BaseGeometry:
+        """The city's outline: the union of the towns with its interior holes filled."""
+        return self._outline
+
+    def _metric(self, geoms: np.ndarray) -> np.ndarray:
+        scale = self._scale
+        metric: np.ndarray = shapely.transform(geoms, lambda xy: xy * scale)
+        return metric
+
     def locate(self, lat: float, lon: float) -> Location | None:
-        """Areas containing a WGS-84 point (boundaries go to the lowest code); None if outside."""
+        """Areas containing a WGS-84 point (boundaries go to the lowest code); a point in no
+        town goes to the nearest town if it may (see the class), else None."""
         lat, lon = check_lat_lon(lat, lon)
         point = shapely.Point(lon, lat)
         town_hits = self._towns.hits(point, lon, lat)
         if not town_hits:
-            return None
+            return self._snap(lat, lon)
         town = self._towns.codes[town_hits[0]]
         cell: str | None = None
         cell_community: str | None = None
@@ -389,6 +440,59 @@ class AreaIndex:
             community_code=community,
             community_name=self._community_names.get(community) if community else None,
             grid_cell_code=cell,
+        )
+
+    def _snap(self, lat: float, lon: float) -> Location | None:
+        """The nearest town of a point in none, with the grid cell at the nearest point of that
+        town's boundary and the town's nearest community polygon (else the cell's community)."""
+        if not self._towns.codes:
+            return None
+        limit: float | None = None
+        if not shapely.contains_xy(self._outline, lon, lat):
+            limit = self._snap_tolerance_m
+            if not limit > 0:
+                return None
+        xy = shapely.Point(lon * self._scale[0], lat * self._scale[1])
+        found, distances = self._towns_m_tree.query_nearest(
+            xy, max_distance=limit, return_distance=True, all_matches=True
+        )
+        if len(found) == 0:
+            return None
+        # equidistant towns go to the lowest code (the layer is sorted by code)
+        distance, i = min(zip(distances.tolist(), found.tolist(), strict=True))
+        town = self._towns.codes[i]
+        nx, ny = shapely.get_coordinates(shapely.shortest_line(self._towns_m[i], xy))[0]
+        on_town = shapely.Point(nx / self._scale[0], ny / self._scale[1])
+
+        cell: str | None = None
+        cell_community: str | None = None
+        near = self._cells.tree.query(on_town, predicate="dwithin", distance=_ON_BOUNDARY_DEG)
+        ranked = sorted(
+            (d, c)
+            for d, c in zip(
+                shapely.distance(self._cells.geoms[near], on_town).tolist(),
+                near.tolist(),
+                strict=True,
+            )
+            if self._cell_info[self._cells.codes[c]][0] == town
+        )
+        if ranked:
+            cell = self._cells.codes[ranked[0][1]]
+            cell_community = self._cell_info[cell][1]
+
+        community = cell_community
+        own = self._town_communities.get(town)
+        if own:
+            gaps = shapely.distance(self._metric(self._communities.geoms[own]), xy).tolist()
+            community = self._communities.codes[min(zip(gaps, own, strict=True))[1]]
+
+        return Location(
+            town_code=town,
+            town_name=self._town_names[town],
+            community_code=community,
+            community_name=self._community_names.get(community) if community else None,
+            grid_cell_code=cell,
+            snapped_m=round(distance, 1),
         )
 
 

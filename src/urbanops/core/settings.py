@@ -75,6 +75,8 @@ class GeoSettings(BaseModel):
     region_code: str = "441900"
     h3_resolution: int = 10
     tile_url: str = ""  # e.g. a 天地图/高德/OSM tile template for deployments with internet
+    # a point outside every town but within this distance of one (metres) goes to that town
+    snap_tolerance_m: float = Field(default=300.0, ge=0.0, le=5000.0)
 
 
 class Settings(BaseSettings):

@@ -395,3 +395,95 @@ def test_grid_rejects_bad_parameters(kwargs: dict[str, Any], code: str) -> None:
     town = AreaShape(code, "镇", box(113.8, 23.0, 113.81, 23.01))
     with pytest.raises(InvalidInput):
         generate_grid([town], **kwargs)
+
+
+# --- points in no town ---------------------------------------------------------------------------
+
+# a ring town around a 1.1 km × 1.1 km hole that holds a small town (23°N: 1° lon ≈ 102.4 km)
+RING = AreaShape(
+    "441900101",
+    "石碣镇",
+    shapely.Polygon(
+        [(113.80, 23.00), (113.83, 23.00), (113.83, 23.03), (113.80, 23.03)],
+        holes=[[(113.81, 23.01), (113.82, 23.01), (113.82, 23.02), (113.81, 23.02)]],
+    ),
+)
+ISLAND = AreaShape("441900102", "石龙镇", box(113.815, 23.0105, 113.8175, 23.0175))
+
+
+def _m(lat: float, dlat: float = 0.0, dlon: float = 0.0) -> tuple[float, float]:
+    """Degrees for metres north (dlat) and east (dlon) at latitude `lat`."""
+    return dlat / M_PER_DEG, dlon / (M_PER_DEG * math.cos(math.radians(lat)))
+
+
+def test_point_in_a_hole_goes_to_the_nearest_town_in_metres() -> None:
+    idx = AreaIndex([RING, ISLAND])
+    # 0.00095° south of it is the ring (105.6 m), 0.001° east the island (102.4 m): in degrees
+    # the ring is nearer, in metres the island
+    loc = idx.locate(23.01095, 113.814)
+    assert loc is not None and loc.town_code == ISLAND.code
+    assert loc.snapped_m == pytest.approx(
+        0.001 * M_PER_DEG * math.cos(math.radians(23.01095)), abs=1
+    )
+    near_ring = idx.locate(23.0104, 113.811)
+    assert near_ring is not None and near_ring.town_code == RING.code
+    assert near_ring.snapped_m == pytest.approx(0.0004 * M_PER_DEG, abs=1)
+
+
+def test_point_inside_a_town_is_not_snapped() -> None:
+    loc = AreaIndex([RING, ISLAND]).locate(23.005, 113.805)
+    assert loc is not None and loc.town_code == RING.code and loc.snapped_m is None
+
+
+@pytest.mark.parametrize(
+    ("metres_south", "tolerance", "snapped"),
+    [(250, 300.0, True), (350, 300.0, False), (250, 200.0, False), (50, 0.0, False)],
+)
+def test_point_outside_the_outline_is_snapped_only_within_the_tolerance(
+    metres_south: float, tolerance: float, snapped: bool
+) -> None:
+    idx = AreaIndex([RING, ISLAND], snap_tolerance_m=tolerance)
+    dlat, _ = _m(23.0, dlat=metres_south)
+    loc = idx.locate(23.0 - dlat, 113.815)
+    if snapped:
+        assert loc is not None and loc.town_code == RING.code
+        assert loc.snapped_m == pytest.approx(metres_south, abs=1)
+    else:
+        assert loc is None
+
+
+def test_hole_points_are_snapped_whatever_the_tolerance() -> None:
+    loc = AreaIndex([RING, ISLAND], snap_tolerance_m=0).locate(23.019, 113.811)
+    assert loc is not None and loc.snapped_m is not None and loc.snapped_m > 0
+
+
+def test_outline_fills_the_holes() -> None:
+    idx = AreaIndex([RING])
+    assert idx.outline.equals(box(113.80, 23.00, 113.83, 23.03))
+    assert AreaIndex([]).locate(23.0, 113.8) is None
+
+
+def test_snapped_point_gets_the_cell_and_community_where_it_meets_the_town() -> None:
+    west = AreaShape(
+        "441900101001", "西村", box(113.80, 23.00, 113.815, 23.03).intersection(RING.geometry)
+    )
+    east = AreaShape(
+        "441900101002", "东村", box(113.815, 23.00, 113.83, 23.03).intersection(RING.geometry)
+    )
+    cells = generate_grid([RING, ISLAND], 500, communities=[west, east])
+    point = (23.0199, 113.8195)  # in the hole, 10 m south of the ring's north-east inner corner
+    for communities in ([west, east], []):
+        idx = AreaIndex([RING, ISLAND], communities=communities, grid_cells=cells)
+        loc = idx.locate(*point)
+        assert loc is not None and loc.town_code == RING.code
+        assert loc.snapped_m == pytest.approx(0.0001 * M_PER_DEG, abs=1)
+        assert loc.community_code == east.code  # from the polygon, else from the cell
+        cell = next(c for c in cells if c.code == loc.grid_cell_code)
+        assert cell.town_code == RING.code
+        assert cell.geometry.distance(Point(point[1], point[0])) * M_PER_DEG < 12
+
+
+def test_real_towns_snap_points_in_the_holes(towns: list[AreaShape], index: AreaIndex) -> None:
+    loc = index.locate(23.045, 113.758)  # between 莞城 and its neighbours (issue 6)
+    assert loc is not None and loc.town_code == "441900006" and loc.snapped_m is not None
+    assert loc.grid_cell_code is not None and loc.grid_cell_code.startswith("441900006")
