@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from urbanops import __version__
 from urbanops.core.db import ping
 from urbanops.core.limits import BodyLimitMiddleware
+from urbanops.core.settings import get_settings
 from urbanops.core.web import SessionDep, install_error_handlers
 
 
@@ -27,6 +28,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         nonlocal worker
+        get_settings().check_production()  # however the server was started
         if warm_up:
             from urbanops.bootstrap import warm_up as load_reference
 
@@ -87,9 +89,9 @@ def serving_app() -> FastAPI:
     """The app as `urbanops serve` runs it: reference data preloaded, and an in-process job
     worker when the database is the embedded one (unless URBANOPS_EMBEDDED_WORKER=false)."""
     from urbanops.core.db import is_embedded
-    from urbanops.core.settings import get_settings
 
     settings = get_settings()
+    settings.check_production()
     return create_app(
         embedded_worker=is_embedded(settings) and settings.embedded_worker, warm_up=True
     )

@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
-from playwright.sync_api import Browser, Dialog, Geolocation, Page, expect
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Geolocation, Page, Route, expect
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.test_citizen_app import demo_code, photo_file, sign_in
+from tests.browser.test_citizen_app import demo_code, photo_file, report, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,8 +31,18 @@ CODE_NAMES = re.compile(
 SHOTS = Path("/tmp")
 
 
-def visible_text(page: Page, selector: str) -> str:
-    return page.locator(selector).inner_text()
+@pytest.fixture
+def citizen_page(phone_page: Page) -> Iterator[Page]:
+    """The phone, and a check that the page's Content-Security-Policy blocked nothing it uses."""
+    blocked: list[str] = []
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type == "error" and "Content Security Policy" in msg.text:
+            blocked.append(msg.text)
+
+    phone_page.on("console", on_console)
+    yield phone_page
+    assert blocked == [], blocked
 
 
 def assert_worded(text: str) -> None:
@@ -41,9 +52,9 @@ def assert_worded(text: str) -> None:
 
 
 def test_refused_report_is_kept_with_reason_edited_and_resent(
-    phone_page: Page, tmp_path: Path
+    citizen_page: Page, tmp_path: Path
 ) -> None:
-    page = phone_page
+    page = citizen_page
     ctx = page.context
     sign_in(page, "13600000011")
 
@@ -142,9 +153,9 @@ def test_refused_report_is_kept_with_reason_edited_and_resent(
 
 
 def test_editing_a_refused_report_keeps_the_draft_in_progress(
-    phone_page: Page, tmp_path: Path
+    citizen_page: Page, tmp_path: Path
 ) -> None:
-    page = phone_page
+    page = citizen_page
     ctx = page.context
     sign_in(page, "13600000012")
     ctx.set_offline(True)
@@ -197,10 +208,46 @@ def test_editing_a_refused_report_keeps_the_draft_in_progress(
     assert asked == ["删除这条上报？它还没有提交，删除后无法恢复。"] * 2
 
 
-def test_field_errors_are_worded_next_to_the_field_and_clear(
-    phone_page: Page, tmp_path: Path
+def test_server_failure_is_retried_with_backoff_until_sent(
+    citizen_page: Page, tmp_path: Path
 ) -> None:
-    page = phone_page
+    """A 502 from a proxy in front of the server (an HTML page, not problem+json): the report is
+    kept and tried again later by itself, without any online event, and sent once."""
+    page = citizen_page
+    sign_in(page, "13600000014")
+    page.set_input_files("#photo-input", str(photo_file(tmp_path)))
+    page.wait_for_selector("#photos .photo img")
+    page.context.set_geolocation(TANGXIA_SOUTH)
+    page.click("#locate-btn")
+    expect(page.locator("#place")).to_contain_text("塘厦镇")
+    page.fill("#desc", "路灯整晚不亮")
+    page.click("#cats .cat[data-code='public_lighting']")
+    attempts: list[str] = []
+
+    def bad_gateway(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        attempts.append(route.request.post_data or "")
+        route.fulfill(status=502, content_type="text/html", body="<h1>502 Bad Gateway</h1>")
+
+    page.route("**/api/v1/citizen/reports", bad_gateway)
+    page.click("#submit-btn")
+    expect(page.locator("#view-mine")).to_be_visible()
+    expect(page.locator("#toast")).to_have_text("服务器暂时无法受理：上报已保存，稍后自动提交")
+    expect(page.locator("#outbox-list li.ob .ob-status")).to_have_text("服务器繁忙，稍后自动重试")
+    assert len(attempts) == 1
+    page.unroute("**/api/v1/citizen/reports")
+    # the first retry comes after about 5 s (±20 %)
+    expect(page.locator("#outbox")).to_be_hidden(timeout=15000)
+    expect(page.locator("#mine-list li:has-text('路灯')")).to_have_count(1, timeout=5000)
+    expect(page.locator("#mine-list li")).to_have_count(1)
+
+
+def test_field_errors_are_worded_next_to_the_field_and_clear(
+    citizen_page: Page, tmp_path: Path
+) -> None:
+    page = citizen_page
     page.goto("/m/")
     page.wait_for_selector("#view-login:not([hidden])")
 
@@ -273,8 +320,8 @@ def test_field_errors_are_worded_next_to_the_field_and_clear(
     expect(page.locator("#me-msg")).to_have_text("已保存")
 
 
-def test_english_errors_name_fields_in_english(phone_page: Page) -> None:
-    page = phone_page
+def test_english_errors_name_fields_in_english(citizen_page: Page) -> None:
+    page = citizen_page
     page.goto("/m/")
     page.wait_for_selector("#view-login:not([hidden])")
     page.click("#lang")
@@ -286,10 +333,10 @@ def test_english_errors_name_fields_in_english(phone_page: Page) -> None:
     expect(page.locator("#phone-error")).to_have_text("Enter your mobile number")
 
 
-def test_plain_http_on_loopback_is_a_secure_context(phone_page: Page) -> None:
+def test_plain_http_on_loopback_is_a_secure_context(citizen_page: Page) -> None:
     """On http://127.0.0.1 (and localhost) the browser grants what needs a secure context:
     the service worker (offline shell) and geolocation."""
-    page = phone_page
+    page = citizen_page
     page.goto("/m/")
     assert page.url.startswith("http://127.0.0.1:")
     assert page.evaluate("window.isSecureContext") is True
@@ -343,3 +390,30 @@ def test_insecure_origin_still_reports_by_tapping_the_map(
     finally:
         ctx.close()
     assert errors == [], errors
+
+
+def test_server_text_is_shown_as_text(
+    citizen_page: Page, tmp_path: Path, live_server: str, staff_tokens: dict[str, dict[str, str]]
+) -> None:
+    """Markup in what staff write (or what any client stored) reaches the citizen as text."""
+    page = citizen_page
+    sign_in(page, "13600000015")
+    page.context.set_geolocation({"latitude": 22.7990, "longitude": 114.0790})
+    number = report(page, tmp_path, "<b>门口</b>有人占道摆摊卖菜")
+    case_id = httpx.get(
+        f"{live_server}/api/v1/cases", params={"number": number}, headers=staff_tokens["inspector"]
+    ).json()["items"][0]["id"]
+    note = '<img src=/nope onerror="document.title=1">已处理'
+    for action, body in [("start", {}), ("submit_result", {"note": note})]:
+        r = httpx.post(
+            f"{live_server}/api/v1/cases/{case_id}/actions/{action}",
+            json=body,
+            headers=staff_tokens["handler"],
+        )
+        assert r.status_code == 200, r.text
+    page.click("#view-result [data-go=mine]")
+    page.click(f"#mine-list li:has-text('{number}')")
+    expect(page.locator("#case-timeline")).to_contain_text(note)
+    expect(page.locator("#case-timeline img")).to_have_count(0)
+    expect(page.locator("#case-desc")).to_have_text("<b>门口</b>有人占道摆摊卖菜")
+    assert page.title() != "1"

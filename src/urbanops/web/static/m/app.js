@@ -30,6 +30,7 @@
       need_place: "Mark the place on the map first", need_what: "Choose a category or describe the problem",
       need_photo: "Add at least one photo", sending: "Sending…", code_sent: "Code sent", resend: "Resend in {s}s",
       demo_code: "Demo mode: your code is {c}", queued: "No network: the report is saved and will be sent automatically",
+      queued_busy: "The server cannot take it right now: the report is saved and will be sent automatically",
       located: "Location set", no_geo: "Location unavailable: tap the map",
       geo_https: "Locating needs an HTTPS connection: tap the map to mark the place",
       photo_place: "Using the photo's location", saved: "Saved", rated: "Rated {r}/5", thanks: "Thank you for your rating",
@@ -68,6 +69,7 @@
       sent: "上报成功", joined: "已并入附近的同类案件", waiting: "已收到，待指挥中心受理", need_place: "请先在地图上标出位置",
       need_what: "请选择问题类别或描述问题", need_photo: "请至少拍一张照片", sending: "正在提交…", code_sent: "验证码已发送",
       resend: "{s} 秒后重发", demo_code: "演示模式：验证码为 {c}", queued: "网络不可用：上报已保存，联网后自动提交",
+      queued_busy: "服务器暂时无法受理：上报已保存，稍后自动提交",
       located: "已定位", no_geo: "无法获取定位，请点击地图标出位置",
       geo_https: "定位需要 HTTPS 连接，请点击地图标出位置",
       photo_place: "已使用照片中的位置", saved: "已保存", rated: "已评价 {r} 星", thanks: "感谢您的评价",
@@ -551,8 +553,8 @@
       else if (how === "retry") {
         const prev = editing ? await outboxGet(editing) : null;
         await outboxPut(Object.assign({ created_at: new Date().toISOString() }, prev || {}, d,
-          { key: d.key, state: "pending", failure: null, photos: storedPhotos(d.photos) }));
-        await finishReport(editing); toast(t("queued")); go("mine"); scheduleRetry();
+          { key: d.key, state: isNetworkError(e) ? "pending" : "retry", failure: null, photos: storedPhotos(d.photos) }));
+        await finishReport(editing); toast(t(isNetworkError(e) ? "queued" : "queued_busy")); go("mine"); scheduleRetry();
       } else if (how === "auth") { await saveDraft(); signedOut(); }
       else {
         const p = problemOf(e, "report");
