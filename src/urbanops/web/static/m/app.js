@@ -53,7 +53,7 @@
       f_description: "Description", f_location: "Location", f_photo: "Photo", f_category: "Category",
       f_phone: "Mobile number", f_code: "Code", f_rating: "Rating", f_comment: "Comment", f_reason: "What is still wrong",
       f_nickname: "Nickname", f_home_town: "Home town", f_language: "Language", f_key: "Submission key",
-      f_body: "The request", f_other: "Input",
+      f_body: "The request", f_other: "Input", no_town: "Not chosen",
       ev_submit: "Reported", ev_accept: "Accepted", ev_register: "Registered", ev_dispatch: "Dispatched",
       ev_redispatch: "Re-dispatched", ev_start: "Work started", ev_return: "Returned for re-dispatch",
       ev_park: "On hold", ev_unpark: "Resumed", ev_submit_result: "Fixed, awaiting check",
