@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Dialog, Geolocation, Pa
 
 from tests.browser.conftest import CHROMIUM
 from tests.browser.test_citizen_app import demo_code, photo_file, report, sign_in
+from urbanops.core.settings import get_settings
 
 pytestmark = pytest.mark.browser
 
@@ -421,3 +422,28 @@ def test_server_text_is_shown_as_text(
     expect(page.locator("#case-timeline img")).to_have_count(0)
     expect(page.locator("#case-desc")).to_have_text("<b>门口</b>有人占道摆摊卖菜")
     assert page.title() != "1"
+
+
+def test_secure_cookie_over_plain_http_is_explained(lan_browser: Browser, live_server: str) -> None:
+    """In production the session cookie is `Secure`; a phone on plain http (not localhost) drops
+    it: the sign-in form says to use HTTPS instead of silently showing the form again."""
+    port = urlsplit(live_server).port
+    ctx = lan_browser.new_context(locale="zh-CN", base_url=f"http://phone-lan.test:{port}")
+    page = ctx.new_page()
+    auth = get_settings().auth
+    before = auth.cookie_secure
+    auth.cookie_secure = True
+    try:
+        page.goto("/m/")
+        page.fill("#phone", "13600000016")
+        page.click("#send-code")
+        page.wait_for_selector("#demo-code:not([hidden])")
+        page.fill("#code", demo_code(page))
+        page.click("#login-btn")
+        expect(page.locator("#login-error")).to_have_text(
+            "验证通过，但浏览器无法在普通 http 连接下保存登录状态：请通过 HTTPS 地址打开"
+        )
+        expect(page.locator("#view-login")).to_be_visible()
+    finally:
+        auth.cookie_secure = before
+        ctx.close()

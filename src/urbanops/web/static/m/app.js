@@ -48,6 +48,8 @@
       ob_sent_toast: "{n} saved report(s) sent", already_sent: "This report was already received",
       check: "Please check: {list}", fix_marked: "Please correct what is marked above, then submit again",
       rejected_status: "The server refused it (HTTP {s})", attempts_left: "{n} attempt(s) left",
+      need_https: "Signed in, but this browser cannot keep the sign-in over plain http: open the app over HTTPS",
+      cookie_lost: "Signed in, but this browser did not keep the sign-in: allow cookies for this site",
       need_code: "Enter the 6-digit code", need_phone: "Enter your mobile number", need_stars: "Choose 1 to 5 stars",
       need_reason: "Say what is still wrong", required: "Required", invalid: "Not valid",
       f_description: "Description", f_location: "Location", f_photo: "Photo", f_category: "Category",
@@ -85,6 +87,8 @@
       ob_sent_toast: "已提交 {n} 条保存的上报", already_sent: "这条上报已经提交过了",
       check: "请检查：{list}", fix_marked: "请按上面标出的提示修改后重新提交",
       rejected_status: "服务器未受理（HTTP {s}）", attempts_left: "还可尝试 {n} 次",
+      need_https: "验证通过，但浏览器无法在普通 http 连接下保存登录状态：请通过 HTTPS 地址打开",
+      cookie_lost: "验证通过，但浏览器没有保存登录状态：请允许本网站使用 Cookie",
       need_code: "请输入 6 位验证码", need_phone: "请输入手机号", need_stars: "请选择 1 到 5 星",
       need_reason: "请说明哪里没有解决", required: "请填写此项", invalid: "输入无效",
       f_description: "问题描述", f_location: "位置", f_photo: "照片", f_category: "问题类别", f_phone: "手机号",
@@ -324,6 +328,10 @@
     const btn = $("#login-btn"); btn.disabled = true;
     try {
       me = await api("/api/v1/citizen/session", { method: "POST", body: { phone: phoneValue(), code: $("#code").value.trim() } });
+      // the session cookie is `Secure` in production: over plain http (not localhost) it is dropped
+      try { await api("/api/v1/citizen/me"); } catch (err) {
+        if (outcomeOf(err) === "auth") { me = null; return generalError("login", t(window.isSecureContext ? "cookie_lost" : "need_https")); }
+      }
       if (me.language && me.language !== lang) { lang = me.language; localStorage.setItem("uo_lang", lang); applyLang(); }
       clearForm("login"); $("#code").value = "";
       start();

@@ -1,5 +1,6 @@
 // Service worker of the citizen app: the shell works offline; API calls always go to the network
-// (drafts and unsent reports are kept by the page itself in IndexedDB).
+// (drafts and unsent reports are kept by the page itself in IndexedDB). Browsers run it only in a
+// secure context: https, or http on localhost / 127.0.0.1.
 const CACHE = "urbanops-m-v1";
 const SHELL = ["/m/", "/static/app/m/app.css", "/static/app/m/app.js", "/static/vendor/leaflet/leaflet.css",
   "/static/vendor/leaflet/leaflet.js", "/api/v1/categories", "/api/v1/towns.geojson", "/api/v1/towns"];
@@ -17,9 +18,12 @@ self.addEventListener("fetch", (e) => {
   const shell = SHELL.includes(url.pathname) || url.pathname.startsWith("/static/");
   if (!shell) return;
   // network first, cache as fallback: updates arrive at once, offline still opens
+  // (only good answers replace what is cached; on a server error the cached copy is used, if any)
+  const cached = () => caches.match(e.request, { ignoreSearch: true });
   e.respondWith(fetch(e.request).then((r) => {
+    if (!r.ok) return cached().then((c) => c || r);
     const copy = r.clone();
     caches.open(CACHE).then((c) => c.put(e.request, copy));
     return r;
-  }).catch(() => caches.match(e.request, { ignoreSearch: true })));
+  }).catch(cached));
 });
