@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from procrastinate import Blueprint
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from urbanops.cases.deadlines import Ladder, ladder_level, next_step_at
 from urbanops.cases.models import Case
 from urbanops.cases.service import ladder_policy, record
 from urbanops.cases.workflow import CaseAction
+from urbanops.core.clock import scheduled_at
 from urbanops.core.db import unit_of_work
 from urbanops.identity.roles import SYSTEM
 
@@ -76,8 +77,9 @@ def sweep(session: Session, now: datetime, batch: int = BATCH) -> int:
 
 @blueprint.periodic(cron="* * * * *")
 @blueprint.task(name="sweep_deadlines", queueing_lock="sweep_deadlines", pass_context=False)
-def sweep_deadlines(timestamp: int) -> int:
-    now = datetime.now(UTC)
+def sweep_deadlines(timestamp: int | None = None) -> int:
+    """Every minute: the sweep as at the minute it was scheduled for (the injected clock)."""
+    now = scheduled_at(timestamp)
     total = 0
     while True:
         with unit_of_work() as session:

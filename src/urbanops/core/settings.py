@@ -72,6 +72,20 @@ class SmsSettings(BaseModel):
     gateway_token: str = ""
 
 
+class JobsSettings(BaseModel):
+    """The job workers: how they show they are alive, and when their jobs are taken back."""
+
+    # how often a worker records that it is alive, and looks for jobs besides being notified
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    poll_seconds: float = Field(default=5.0, gt=0)
+    # a worker silent this long is taken for dead: the jobs it was running are run again
+    stalled_after_seconds: float = Field(default=30.0, gt=0)
+    # when to look for such jobs (cron, UTC; a 6th field counts seconds)
+    stalled_check_cron: str = "* * * * *"
+    # a job whose workers died under it this many times is failed instead (logged)
+    stalled_max_attempts: int = Field(default=5, ge=1)
+
+
 class Open311Settings(BaseModel):
     """What the Open311 discovery document tells other systems about this deployment."""
 
@@ -110,6 +124,7 @@ class Settings(BaseSettings):
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
     geo: GeoSettings = Field(default_factory=GeoSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
 
     def check_production(self) -> None:

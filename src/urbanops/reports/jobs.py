@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import logging
+from datetime import time
 
 from procrastinate import Blueprint
 
-from urbanops.core.clock import utcnow
+from urbanops.core.clock import scheduled_at
 from urbanops.core.db import unit_of_work
+from urbanops.core.jobs import daily_at
 from urbanops.reports.suggest import train_and_store
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint()
 
 
-@blueprint.periodic(cron="30 3 * * *")  # nightly, 03:30
+# nightly at 03:30 in the platform's timezone (19:30 UTC for Asia/Shanghai)
+@blueprint.periodic(cron=daily_at(time(3, 30)))
 @blueprint.task(name="retrain_classifier", queueing_lock="retrain_classifier", pass_context=False)
 def retrain_classifier(timestamp: int | None = None) -> int:
     with unit_of_work() as session:
-        row = train_and_store(session, utcnow())
+        row = train_and_store(session, scheduled_at(timestamp))
         log.info("classifier retrained: %d samples, %d corrections", row.samples, row.corrections)
         return row.id
