@@ -10,7 +10,11 @@ Hierarchy::
     ├── Conflict                409  the state of the world forbids the request
     │   └── TransitionNotAllowed 409 a workflow action that the case's status does not allow
     ├── ScheduleUnknown         422  a deadline would run into a year with no published calendar
-    └── RateLimited             429
+    ├── RateLimited             429
+    │   └── Locked              429  an account locked after repeated wrong passwords
+    ├── ServiceBusy             503  too much load to serve the request now; try again shortly
+    └── UnsafeConfiguration     500  settings that must not run (never reaches a client:
+                                     `serve` refuses to start; its str is one line, zh / en)
 
 Services raise these; one handler in `urbanops.app` maps them to RFC 9457 problem+json.
 Messages are in Chinese (the users' language) with an English `detail_en` alongside.
@@ -77,3 +81,20 @@ class ScheduleUnknown(DomainError):
 class RateLimited(DomainError):
     status = 429
     default_code = "rate_limited"
+
+
+class Locked(RateLimited):
+    default_code = "account_locked"
+
+
+class ServiceBusy(DomainError):
+    status = 503
+    default_code = "service_busy"
+
+
+class UnsafeConfiguration(DomainError):
+    status = 500
+    default_code = "unsafe_configuration"
+
+    def __str__(self) -> str:
+        return f"{self.message} / {self.message_en}"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from urbanops.core.web import NowDep, SessionDep
+from urbanops.core.errors import DomainError, RateLimited, ServiceBusy
+from urbanops.core.web import TITLES, NowDep, SessionDep, problem, run_in_transaction
 from urbanops.identity import citizens, service
 from urbanops.identity.deps import StaffDep
 
@@ -28,12 +30,72 @@ class MeOut(BaseModel):
     unit_id: int | None
 
 
-@router.post("/auth/token", response_model=TokenOut)
-def login(
-    session: SessionDep, now: NowDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-) -> TokenOut:
-    user = service.authenticate(session, form.username, form.password)
-    token, ttl = service.issue_token(user, now)
+def _refusal(request: Request, error: DomainError) -> JSONResponse:
+    """The answer to a refused login, with `Retry-After` when waiting helps."""
+    title_zh, title_en = TITLES.get(error.status, ("错误", "Error"))
+    response = problem(
+        request,
+        error.status,
+        error.code,
+        title_zh,
+        title_en,
+        error.message,
+        error.message_en,
+        error.extra,
+    )
+    retry_after = error.extra.get("retry_after")
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses={
+        401: {"description": "用户名或密码错误 / wrong username or password", **_PROBLEM},
+        429: {
+            "description": "账号已锁定，或本地址失败次数过多（见 Retry-After）/ account locked, "
+            "or too many failed logins from this address (see Retry-After)",
+            **_PROBLEM,
+        },
+        503: {"description": "登录繁忙 / too many logins at once", **_PROBLEM},
+    },
+)
+async def login(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+) -> Any:
+    """Staff login (OAuth2 password flow). Wrong passwords lock the account for a while after
+    `auth.login_max_failures` in a row; one address may fail `auth.login_per_ip_per_minute` times
+    a minute. Every attempt is kept in `login_attempt`, failed ones too: each step commits
+    before the route answers."""
+    ip = request.client.host if request.client else "unknown"
+    try:
+        start = await run_in_transaction(
+            session,
+            lambda: service.begin_login(session, username=form.username, ip=ip, now=now),
+        )
+    except RateLimited as exc:  # refused before anything was written
+        return _refusal(request, exc)
+    if start.refused is not None:
+        return _refusal(request, start.refused)
+    try:
+        ok = await service.check_password(start.password_hash, form.password)
+    except ServiceBusy as exc:  # the attempt stays recorded as failed
+        return _refusal(request, exc)
+    end = await run_in_transaction(
+        session, lambda: service.finish_login(session, start, ok=ok, now=now)
+    )
+    if end.error is not None:
+        return _refusal(request, end.error)
+    assert end.user is not None
+    token, ttl = service.issue_token(end.user, now)
     return TokenOut(access_token=token, expires_in=ttl)
 
 
