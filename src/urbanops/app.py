@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -12,8 +13,11 @@ from pydantic import BaseModel
 from urbanops import __version__
 from urbanops.core.db import ping
 from urbanops.core.limits import BodyLimitMiddleware
+from urbanops.core.security import SecurityHeaders, install_api_docs, security_headers
 from urbanops.core.settings import get_settings
 from urbanops.core.web import SessionDep, install_error_handlers
+
+TEMPLATES = Path(__file__).resolve().parent / "web" / "templates"
 
 
 class Health(BaseModel):
@@ -50,11 +54,15 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         version=__version__,
         summary="城市运行管理服务平台 — city operations platform",
         openapi_url="/openapi.json",
+        docs_url=None,  # served from local assets by `install_api_docs`
+        redoc_url=None,
         lifespan=lifespan,
     )
     install_error_handlers(app)
     # bodies are counted as they stream in, before any parser or spool file sees them
     app.add_middleware(BodyLimitMiddleware)
+    settings = get_settings()
+    app.add_middleware(SecurityHeaders, headers=security_headers(settings, templates=TEMPLATES))
 
     from urbanops.areas.api import router as areas_router
     from urbanops.cases.api import router as cases_router
@@ -67,7 +75,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
 
     from urbanops.open311.api import router as open311_router
     from urbanops.reports.citizen_api import router as citizen_router
-    from urbanops.web.pages import mount_static
+    from urbanops.web.pages import VENDOR, mount_static
     from urbanops.web.pages import router as pages_router
 
     app.include_router(citizen_router)
@@ -77,6 +85,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
 
     app.include_router(admin_router)
     mount_static(app)
+    install_api_docs(app, settings, redoc_bundle=VENDOR["redoc"] / "redoc.standalone.js")
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz(session: SessionDep) -> Health:

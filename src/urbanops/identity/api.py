@@ -71,10 +71,11 @@ async def login(
     now: NowDep,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> Any:
-    """Staff login (OAuth2 password flow). Wrong passwords lock the account for a while after
-    `auth.login_max_failures` in a row; one address may fail `auth.login_per_ip_per_minute` times
-    a minute. Every attempt is kept in `login_attempt`, failed ones too: each step commits
-    before the route answers."""
+    """Staff login (OAuth2 password flow). After `auth.login_max_failures` wrong passwords in a
+    row the account is locked for `auth.login_lockout_minutes` (429 `account_locked`, even with
+    the right password); one address may fail `auth.login_per_ip_per_minute` times a minute
+    (429 `login_rate_limited`, with `Retry-After`). Every attempt is recorded."""
+    # each step commits before the route answers, so failed attempts are kept
     ip = request.client.host if request.client else "unknown"
     try:
         start = await run_in_transaction(

@@ -17,6 +17,7 @@ from urbanops.cases.workflow import ACTION_LABELS_ZH, STATUS_LABELS_ZH, CaseActi
 from urbanops.catalogue import service as catalogue
 from urbanops.core.errors import InvalidInput, NotFound
 from urbanops.core.geo import Datum
+from urbanops.core.security import cookie_secure
 from urbanops.core.settings import get_settings
 from urbanops.core.storage import photo_store
 from urbanops.core.web import NowDep, SessionDep, problem
@@ -196,9 +197,15 @@ def sign_in(
         )
     assert result.citizen is not None
     assert result.token is not None
-    days = get_settings().auth.citizen_session_days
+    settings = get_settings()
     response.set_cookie(
-        CITIZEN_COOKIE, result.token, max_age=days * 86400, httponly=True, samesite="lax", path="/"
+        CITIZEN_COOKIE,
+        result.token,
+        max_age=settings.auth.citizen_session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(settings),
+        path="/",
     )
     return _profile(result.citizen)
 
@@ -209,7 +216,13 @@ def sign_out(session: SessionDep, request: Request) -> Response:
     if token:
         citizens.sign_out(session, token)
     response = Response(status_code=204)
-    response.delete_cookie(CITIZEN_COOKIE, path="/")
+    response.delete_cookie(
+        CITIZEN_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(get_settings()),
+    )
     return response
 
 

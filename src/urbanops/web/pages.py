@@ -25,6 +25,8 @@ VENDOR = {
     "leaflet": ROOT / "node_modules" / "leaflet" / "dist",
     "htmx": ROOT / "node_modules" / "htmx.org" / "dist",
     "echarts": ROOT / "node_modules" / "echarts" / "dist",
+    "swagger-ui": ROOT / "node_modules" / "swagger-ui-dist",  # /docs
+    "redoc": ROOT / "node_modules" / "redoc" / "bundles",  # /redoc
 }
 
 
