@@ -25,6 +25,7 @@ from urbanops.core.errors import InvalidInput, NotFound, PermissionDenied
 from urbanops.core.web import NowDep, SessionDep
 from urbanops.identity.deps import StaffDep
 from urbanops.identity.roles import Actor
+from urbanops.reports.photos import media_urls
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -98,6 +99,7 @@ def case_detail(session: SessionDep, actor: StaffDep, case_id: int) -> CaseDetai
     for e in timeline.events:
         ev = EventOut.model_validate(e)
         ev.action_label = ACTION_LABELS_ZH.get(CaseAction(e.action), e.action)
+        ev.attachments = list(media_urls(e.attachments))  # photo ids kept, URLs shown
         detail.timeline.append(ev)
     return detail
 
@@ -255,7 +257,7 @@ def case_reports(session: SessionDep, actor: StaffDep, case_id: int) -> list[Cas
             reporter_name=r.reporter_name,
             phone_masked=mask_phone(phone or r.reporter_phone),
             citizen_id=r.reporter_citizen_id,
-            media=[m for m in r.media if isinstance(m, str)],
+            media=media_urls(r.media),
         )
         for r, phone in rows
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -88,4 +88,8 @@ class ActionIn(BaseModel):
     amount: float | None = Field(default=None, gt=0, le=10000)
     unit: str | None = None
     approve: bool | None = None
-    photos: list[str] = Field(default_factory=list, max_length=9)
+    photos: list[Annotated[str, Field(max_length=2048)]] = Field(
+        default_factory=list,
+        max_length=9,
+        description="ids of photos uploaded with POST /api/v1/photos (or by the citizen)",
+    )

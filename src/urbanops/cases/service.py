@@ -42,6 +42,7 @@ from urbanops.core.errors import (
 )
 from urbanops.core.settings import get_settings
 from urbanops.identity.roles import Actor, ActorKind, Role
+from urbanops.reports.photos import photo_refs
 
 A, S = CaseAction, CaseStatus
 CACHE_SECONDS = 60.0
@@ -541,6 +542,13 @@ def unpark_case(
     return case
 
 
+def _photos(session: Session, actor: Actor, photos: Sequence[Any]) -> list[str]:
+    """A verb's photos as the ids the timeline keeps: staff may attach any photo uploaded here,
+    a citizen only their own; anything else is refused naming the field."""
+    citizen_id = actor.id if actor.kind is ActorKind.citizen else None
+    return photo_refs(session, photos, field="photos", citizen_id=citizen_id)
+
+
 def submit_result(
     session: Session,
     *,
@@ -550,6 +558,7 @@ def submit_result(
     note: str,
     photos: Sequence[Any] = (),
 ) -> Case:
+    photos = _photos(session, actor, photos)
     case = get_case(session, case_id, for_update=True)
     note = _require(note, "note", "处置情况说明")
     transition(session, case, A.submit_result, actor=actor, now=now, note=note, attachments=photos)
@@ -565,6 +574,7 @@ def verify_case(
     note: str = "",
     photos: Sequence[Any] = (),
 ) -> Case:
+    photos = _photos(session, actor, photos)
     case = get_case(session, case_id, for_update=True)
     transition(session, case, A.verify, actor=actor, now=now, note=note, attachments=photos)
     return case
@@ -579,6 +589,7 @@ def rework_case(
     reason: str,
     photos: Sequence[Any] = (),
 ) -> Case:
+    photos = _photos(session, actor, photos)
     case = get_case(session, case_id, for_update=True)
     reason = _require(reason, "reason", "返工原因")
     transition(
@@ -603,6 +614,7 @@ def reopen_case(
     reason: str,
     photos: Sequence[Any] = (),
 ) -> Case:
+    photos = _photos(session, actor, photos)
     case = get_case(session, case_id, for_update=True)
     reason = _require(reason, "reason", "重新处置的理由")
     window = timedelta(days=get_settings().intake.reopen_window_days)

@@ -30,6 +30,7 @@ from urbanops.open311.schemas import (
     Service,
     ServiceDefinition,
 )
+from urbanops.reports.photos import media_refs
 from urbanops.reports.schemas import ReportIn
 from urbanops.reports.service import IntakeResult, submit_report
 
@@ -244,6 +245,8 @@ def create_request(
     reported nearby joins that case, whose number is returned."""
     definition(session, new.service_code)
     data = _report_in(new, check_attributes(new.attributes, now))
+    # this platform's photos (id or /media/ path) or links to an allow-listed https origin
+    data = data.model_copy(update={"media": media_refs(session, new.media, field="media_url")})
     result = submit_report(
         session, actor=actor, now=now, data=data, source="open311", api_key_id=api_key_id
     )

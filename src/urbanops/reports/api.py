@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, File, Header, Request, Response, UploadFile, status
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from urbanops.cases.queries import require_role
 from urbanops.catalogue import service as catalogue
+from urbanops.core.settings import get_settings
+from urbanops.core.storage import photo_store
 from urbanops.core.web import NowDep, SessionDep, run_in_transaction
-from urbanops.identity.deps import current_caller, oauth2
+from urbanops.identity.deps import CallerDep, current_caller, oauth2
 from urbanops.identity.roles import ActorKind
+from urbanops.reports import photos
 from urbanops.reports.schemas import ReportIn, ReportOut, SuggestionOut
 from urbanops.reports.service import IntakeResult, submit_report
 
@@ -63,11 +67,12 @@ async def create_report(
         caller = current_caller(request, session, token, x_api_key)
         require_role(caller.actor)  # an account without roles files nothing (and sees no case)
         source = "api" if caller.actor.kind is ActorKind.api else "staff"
+        media = photos.media_refs(session, data.media, field="media")
         result = submit_report(
             session,
             actor=caller.actor,
             now=now,
-            data=data,
+            data=data.model_copy(update={"media": media}),
             source=source,
             api_key_id=caller.api_key_id,
         )
@@ -78,3 +83,33 @@ async def create_report(
     if result.outcome == "replayed":
         response.status_code = status.HTTP_200_OK
     return out
+
+
+class UploadedPhoto(BaseModel):
+    id: str
+    url: str
+    thumb_url: str
+    width: int
+    height: int
+
+
+@router.post("/photos", response_model=UploadedPhoto, status_code=status.HTTP_201_CREATED)
+def upload_photo(
+    session: SessionDep,
+    now: NowDep,
+    caller: CallerDep,
+    photo: Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC")],
+) -> UploadedPhoto:
+    """A photo for staff (before/after photos of a case action) or another system: its `id`
+    goes into `photos` of a case action, `media` of a report, or Open311's `media_url`."""
+    data = photo.file.read(get_settings().intake.max_photo_bytes + 1)
+    user_id = caller.actor.id if caller.actor.kind is ActorKind.staff else None
+    row = photos.store_photo(session, data, now=now, user_id=user_id)
+    store = photo_store()
+    return UploadedPhoto(
+        id=row.id,
+        url=store.url(row.key),
+        thumb_url=store.url(row.thumb_key),
+        width=row.width,
+        height=row.height,
+    )

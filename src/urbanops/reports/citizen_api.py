@@ -299,10 +299,6 @@ def create_report(
     return report_out(session, result)
 
 
-def _thumb(url: str | None) -> str | None:
-    return url.replace(".jpg", "_t.jpg") if url and url.startswith("/media/") else url
-
-
 @router.get("/reports", response_model=list[MyCaseOut])
 def my_reports(session: SessionDep, citizen: CitizenDep) -> list[MyCaseOut]:
     rows = session.execute(
@@ -327,7 +323,7 @@ def my_reports(session: SessionDep, citizen: CitizenDep) -> list[MyCaseOut]:
                 reported_at=case.reported_at,
                 due_at=case.due_at,
                 supporter=supporter,
-                thumb_url=_thumb(media[0]) if media else None,
+                thumb_url=photos.media_url(media[0], thumb=True) if media else None,
             )
         )
     return out
@@ -343,13 +339,13 @@ def public_case(session: Any, case_id: int, citizen_id: int | None, now: datetim
         select(Report).where(Report.case_id == case.id).order_by(Report.id)
     ).all()
     mine = citizen_id is not None and any(r.reporter_citizen_id == citizen_id for r in reports)
-    before = [m for r in reports for m in r.media]
+    before = [m for r in reports for m in photos.media_urls(r.media)]
     after: list[str] = []
     items = []
     for e in timeline.events:
         if e.action in ("remind", "mark_overdue", "urge", "escalate"):
             continue
-        shown = [a for a in e.attachments if isinstance(a, str)]
+        shown = photos.media_urls(e.attachments)  # photo ids kept, URLs shown
         if e.action == "submit_result":
             after = shown
         label = ACTION_LABELS_ZH.get(CaseAction(e.action), e.action)

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
+import threading
 import uuid
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import pillow_heif
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from urbanops.core.errors import InvalidInput
+from urbanops.core.errors import InvalidInput, RateLimited
 from urbanops.core.settings import get_settings
 from urbanops.core.storage import photo_store
 from urbanops.reports.models import Photo
@@ -67,6 +72,86 @@ def exif_gps(image: Image.Image) -> tuple[float, float] | None:
     return dlat, dlon
 
 
+def _bytes_per_pixel(mode: str) -> int:
+    """What Pillow holds per pixel in memory: one byte for 1/L/P, two for 16-bit grey, and four
+    for everything else (multi-band images are stored 32 bits a pixel, RGB included)."""
+    if mode in ("1", "L", "P"):
+        return 1
+    if mode.startswith("I;16"):
+        return 2
+    return 4
+
+
+# modes that resize well as they are; others (palette, bilevel, 16-bit, float) become RGB first
+_RESIZABLE = frozenset({"L", "LA", "RGB", "RGBA", "RGBX", "CMYK"})
+
+
+def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """`size` scaled down (never up) to fit a `side` × `side` box, as `thumbnail` does."""
+    w, h = size
+    k = min(1.0, side / w, side / h)
+    return max(1, round(w * k)), max(1, round(h * k))
+
+
+def decode_cost(fmt: str, size: tuple[int, int], mode: str) -> int:
+    """Bytes a decode of an image of this size and mode takes at its peak: the decoded pixels,
+    the decoder's own frame buffer (WebP and HEIC hand over a full copy), a full-size RGB copy
+    for modes that cannot be resized as they are, and the downscaled copy."""
+    w, h = size
+    pixels = w * h
+    cost = pixels * _bytes_per_pixel(mode)
+    if fmt == "WEBP":
+        cost += pixels * 4
+    elif fmt in ("HEIF", "HEIC"):
+        cost += pixels * 4 * 2  # up to 16 bits a channel
+    if mode not in _RESIZABLE:
+        cost += pixels * 4
+    tw, th = _fit(size, MAX_SIDE)
+    return cost + tw * th * 4
+
+
+def _jpeg_scale(size: tuple[int, int], mode: str, budget: int) -> int:
+    """The DCT scale (1, 2, 4 or 8) libjpeg should decode at: the smallest that still gives at
+    least the stored size, or a larger one if that decode would not fit the memory budget."""
+    w, h = size
+    tw, th = _fit(size, MAX_SIDE)
+    fitting = [s for s in (1, 2, 4, 8) if decode_cost("JPEG", (w // s, h // s), mode) <= budget]
+    sharp = [s for s in fitting if w // s >= tw and h // s >= th]
+    if sharp:
+        return max(sharp)
+    return min(fitting) if fitting else 8
+
+
+_ORIENT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+class _DecodeSlots:
+    """At most `intake.photo_decode_concurrency` photos decode at once in this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._size = 0
+        self._slots = threading.BoundedSemaphore(1)
+
+    def semaphore(self) -> threading.BoundedSemaphore:
+        size = max(1, get_settings().intake.photo_decode_concurrency)
+        with self._lock:
+            if size != self._size:
+                self._size, self._slots = size, threading.BoundedSemaphore(size)
+            return self._slots
+
+
+decode_slots = _DecodeSlots()
+
+
 def process(data: bytes) -> Processed:
     cfg = get_settings().intake
     if not data:
@@ -74,10 +159,31 @@ def process(data: bytes) -> Processed:
     if len(data) > cfg.max_photo_bytes:
         mb = cfg.max_photo_bytes // (1024 * 1024)
         raise _refuse(f"照片不能超过 {mb} MB", f"photos may be at most {mb} MB", "photo_too_large")
+    slots = decode_slots.semaphore()
+    if not slots.acquire(timeout=cfg.photo_decode_wait_seconds):
+        raise RateLimited(
+            "服务器正忙，请稍后重新上传照片",
+            code="photo_busy",
+            message_en="the server is busy; upload the photo again in a moment",
+            extra={"field": "photo"},
+        )
+    try:
+        return _process(data)
+    finally:
+        slots.release()
+
+
+def _too_many_pixels() -> InvalidInput:
+    return _refuse("照片像素过多", "the photo has too many pixels", "photo_too_many_pixels")
+
+
+def _process(data: bytes) -> Processed:
+    cfg = get_settings().intake
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             Image.MAX_IMAGE_PIXELS = cfg.max_photo_pixels
+            # the header alone: format and dimensions, nothing decoded
             with Image.open(io.BytesIO(data)) as probe:
                 fmt = (probe.format or "").upper()
                 if fmt not in ACCEPTED:
@@ -87,30 +193,28 @@ def process(data: bytes) -> Processed:
                         "photo_format",
                     )
                 if probe.width * probe.height > cfg.max_photo_pixels:
-                    raise _refuse(
-                        "照片像素过多", "the photo has too many pixels", "photo_too_many_pixels"
-                    )
+                    raise _too_many_pixels()
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
-                gps = exif_gps(image)
-                image.load()
-                upright = ImageOps.exif_transpose(image)
-                rgb = upright.convert("RGB")
+                gps = exif_gps(image)  # read before anything is dropped
+                orientation = image.getexif().get(0x0112)
+                small = _decode_small(image, fmt, cfg.photo_decode_budget_bytes).convert("RGB")
     except InvalidInput:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _refuse(
-            "照片像素过多", "the photo has too many pixels", "photo_too_many_pixels"
-        ) from exc
+        raise _too_many_pixels() from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _refuse("无法识别的图片文件", "not a readable image", "photo_unreadable") from exc
-    rgb.thumbnail((MAX_SIDE, MAX_SIDE))
+    transpose = _ORIENT.get(orientation) if isinstance(orientation, int) else None
+    if transpose is not None:
+        small = small.transpose(transpose)
+    rgb = _bare(small)
     out = io.BytesIO()
-    rgb.save(out, "JPEG", quality=85, optimize=True)  # no exif= argument: metadata is dropped
+    rgb.save(out, "JPEG", quality=85, optimize=True)
     thumb_img = rgb.copy()
     thumb_img.thumbnail((THUMB_SIDE, THUMB_SIDE))
     thumb = io.BytesIO()
-    thumb_img.save(thumb, "JPEG", quality=80)
+    _bare(thumb_img).save(thumb, "JPEG", quality=80)
     return Processed(
         out.getvalue(),
         thumb.getvalue(),
@@ -119,6 +223,37 @@ def process(data: bytes) -> Processed:
         gps,
         hashlib.sha256(data).hexdigest(),
     )
+
+
+def _decode_small(image: Image.Image, fmt: str, budget: int) -> Image.Image:
+    """Decode `image` to at most MAX_SIDE a side, within `budget` bytes: JPEGs decode
+    downscaled in libjpeg (1/2, 1/4 or 1/8), HEIC from an embedded thumbnail when one is large
+    enough; a PNG or WebP (which decode only at full size) above the budget is refused."""
+    target = _fit(image.size, MAX_SIDE)
+    if fmt == "JPEG":
+        scale = _jpeg_scale(image.size, image.mode, budget)
+        image.draft("RGB", (image.width // scale, image.height // scale))
+    else:
+        image.draft("RGB", target)  # a no-op but for HEIC thumbnails
+    if decode_cost(fmt, image.size, image.mode) > budget:
+        raise _refuse(
+            f"照片分辨率过高（{image.width}×{image.height}），请压缩后再上传",
+            f"the photo's resolution is too high ({image.width}×{image.height}); "
+            "shrink it and upload it again",
+            "photo_resolution_too_high",
+        )
+    image.load()
+    small = image if image.mode in _RESIZABLE else image.convert("RGB")
+    small.thumbnail((MAX_SIDE, MAX_SIDE))  # in place: the full-size pixels are let go
+    return small
+
+
+def _bare(image: Image.Image) -> Image.Image:
+    """The pixels alone, in a new image: no `info` (EXIF, XMP, ICC profile, comment, text chunks,
+    DPI) for `save` to carry over, so the JPEG has no segment but JFIF's APP0."""
+    bare = Image.new("RGB", image.size)
+    bare.paste(image)
+    return bare
 
 
 def store_photo(
@@ -157,17 +292,143 @@ def store_photo(
     return photo
 
 
+# references to photos: this platform's photo ids, or links to an allow-listed https origin
+PHOTO_ID = re.compile(r"^[0-9a-f]{32}$")
+_MEDIA_PATH = re.compile(r"^/media/([0-9a-f]{32})(_t)?\.jpg$")
+MAX_URL = 2048
+
+
+def _photo_id(ref: str) -> str | None:
+    """The photo id that `ref` names: the id itself, or its `/media/<id>.jpg` path."""
+    if PHOTO_ID.match(ref):
+        return ref
+    match = _MEDIA_PATH.match(ref)
+    return match.group(1) if match else None
+
+
+def allowed_url(ref: str) -> str | None:
+    """`ref` if it is an absolute https URL on an origin of `intake.media_url_origins`, at most
+    2048 characters, without credentials, spaces or control characters; else None."""
+    if len(ref) > MAX_URL or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in ref):
+        return None
+    try:
+        parts = urlsplit(ref)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme != "https" or not parts.hostname or "@" in parts.netloc:
+        return None
+    origin = f"https://{parts.hostname}" + (f":{port}" if port not in (None, 443) else "")
+    allowed = {o.rstrip("/").lower() for o in get_settings().intake.media_url_origins}
+    return ref if origin.lower() in allowed else None
+
+
+def _bad_ref(field: str, index: int, *, external: bool) -> InvalidInput:
+    if external:
+        zh = "照片须为本平台上传的照片编号，或白名单内网站的 https 链接"
+        en = "must be the id of a photo uploaded here or an https URL on an allowed origin"
+    else:
+        zh, en = "照片须为本平台上传的照片编号", "must be the id of a photo uploaded here"
+    return InvalidInput(
+        f"{field} 第 {index + 1} 项无效：{zh}",
+        code="invalid_photo_ref",
+        message_en=f"{field}[{index}] {en}",
+        extra={"field": field, "index": index},
+    )
+
+
+def _unknown(field: str, index: int) -> InvalidInput:
+    return InvalidInput(
+        "照片不存在或已失效，请重新上传",
+        code="unknown_photo",
+        message_en=f"{field}[{index}]: unknown photo; upload it again",
+        extra={"field": field, "index": index},
+    )
+
+
+def _resolve(
+    session: Session,
+    refs: Sequence[object],
+    *,
+    field: str,
+    citizen_id: int | None,
+    external: bool,
+) -> list[tuple[str, Photo | None]]:
+    """Each reference with its photo (None for an allowed external URL); anything else, an
+    unknown photo or, with `citizen_id`, someone else's photo is refused naming the field."""
+    parsed: list[tuple[str, str | None]] = []
+    for index, ref in enumerate(refs):
+        if not isinstance(ref, str):
+            raise _bad_ref(field, index, external=external)
+        pid = _photo_id(ref)
+        if pid is None and not (external and allowed_url(ref)):
+            raise _bad_ref(field, index, external=external)
+        parsed.append((ref, pid))
+    ids = {pid for _, pid in parsed if pid}
+    found = (
+        {p.id: p for p in session.scalars(select(Photo).where(Photo.id.in_(ids)))} if ids else {}
+    )
+    out: list[tuple[str, Photo | None]] = []
+    for index, (ref, pid) in enumerate(parsed):
+        if pid is None:
+            out.append((ref, None))
+            continue
+        photo = found.get(pid)
+        if photo is None or (citizen_id is not None and photo.citizen_id != citizen_id):
+            raise _unknown(field, index)
+        out.append((pid, photo))
+    return out
+
+
+def photo_refs(
+    session: Session, refs: Sequence[object], *, field: str, citizen_id: int | None = None
+) -> list[str]:
+    """The ids of the photos `refs` name (ids or `/media/<id>.jpg`), as timeline attachments
+    keep them; a citizen (`citizen_id`) may name only their own photos, staff anyone's."""
+    return [
+        ref
+        for ref, _ in _resolve(session, refs, field=field, citizen_id=citizen_id, external=False)
+    ]
+
+
+def media_refs(
+    session: Session, refs: Sequence[object], *, field: str, citizen_id: int | None = None
+) -> list[str]:
+    """A report's media as stored: this platform's photos as their `/media/...` URL, and links
+    to allow-listed https origins as given."""
+    store = photo_store()
+    return [
+        store.url(photo.key) if photo is not None else ref
+        for ref, photo in _resolve(session, refs, field=field, citizen_id=citizen_id, external=True)
+    ]
+
+
 def photo_urls(session: Session, ids: list[str], *, citizen_id: int | None = None) -> list[str]:
     """URLs of the caller's own photos, in order; an unknown or foreign id is refused."""
-    out = []
-    for pid in ids:
-        photo = session.get(Photo, pid)
-        if photo is None or (citizen_id is not None and photo.citizen_id != citizen_id):
-            raise InvalidInput(
-                "照片不存在或已失效，请重新上传",
-                code="unknown_photo",
-                message_en="unknown photo; upload it again",
-                extra={"field": "photo_ids"},
-            )
-        out.append(photo_store().url(photo.key))
-    return out
+    store = photo_store()
+    try:
+        found = _resolve(session, ids, field="photo_ids", citizen_id=citizen_id, external=False)
+    except InvalidInput as exc:
+        if exc.code == "invalid_photo_ref":  # to the app, as unknown as an expired id
+            raise _unknown("photo_ids", int(exc.extra["index"])) from exc
+        raise
+    return [store.url(photo.key) for _, photo in found if photo is not None]
+
+
+def media_url(ref: object, *, thumb: bool = False) -> str | None:
+    """The URL to show for a stored photo reference (a photo id, a `/media/...` path, or an
+    allow-listed https link); None for anything else, such as links stored before they were
+    checked. `thumb`: the thumbnail of this platform's photos."""
+    if isinstance(ref, dict):
+        ref = ref.get("url")
+    if not isinstance(ref, str):
+        return None
+    pid = _photo_id(ref)
+    if pid is not None:
+        return photo_store().url(f"{pid}_t.jpg" if thumb else f"{pid}.jpg")
+    return allowed_url(ref)
+
+
+def media_urls(refs: Sequence[object] | None, *, thumb: bool = False) -> list[str]:
+    """`media_url` of each reference, leaving out those that have none."""
+    return [url for ref in refs or () if (url := media_url(ref, thumb=thumb)) is not None]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -12,6 +14,7 @@ from urbanops.cases import service as svc
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.core.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from urbanops.identity.roles import SYSTEM
+from urbanops.reports.photos import store_photo
 from urbanops.reports.schemas import ReportIn
 from urbanops.reports.service import submit_report
 
@@ -43,7 +46,10 @@ def test_full_lifecycle_with_rework_reopen_and_rating(
     t = NOW + timedelta(hours=1)
     svc.start_case(session, actor=h, now=t, case_id=case.id)
     assert case.status == "in_progress"
-    svc.submit_result(session, actor=h, now=t, case_id=case.id, note="已清运", photos=["after.jpg"])
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(buf, "JPEG")
+    after = store_photo(session, buf.getvalue(), now=t, user_id=h.id)
+    svc.submit_result(session, actor=h, now=t, case_id=case.id, note="已清运", photos=[after.id])
     assert case.status == "awaiting_verification" and case.stage == "verify"
     svc.rework_case(session, actor=insp, now=t, case_id=case.id, reason="还有垃圾")
     svc.submit_result(session, actor=h, now=t, case_id=case.id, note="已彻底清理")

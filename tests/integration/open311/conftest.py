@@ -19,6 +19,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 from sqlalchemy.orm import Session
 
+from urbanops.core.settings import get_settings
 from urbanops.core.web import get_now
 from urbanops.identity.service import create_api_key
 
@@ -75,6 +76,12 @@ def o311(client: TestClient) -> Iterator[TestClient]:
     app.dependency_overrides[get_now] = lambda: NOW
     yield client
     app.dependency_overrides.pop(get_now, None)
+
+
+@pytest.fixture(autouse=True)
+def media_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test deployment takes photo links from one outside origin."""
+    monkeypatch.setattr(get_settings().intake, "media_url_origins", ["https://img.example.org"])
 
 
 @pytest.fixture

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from urbanops.cases import service as cases
 from urbanops.cases.models import Case
+from urbanops.reports.photos import store_photo
 
 from ..conftest import NOW, Staff
 from .conftest import BASE, W3C, post, xml_root
+
+
+def jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 20)).save(buf, "JPEG")
+    return buf.getvalue()
+
 
 REQUIRED = {
     "update_id",
@@ -30,6 +40,7 @@ def test_updates_follow_the_case_through_handling(
     number = post(o311, api_key).json()[0]["service_request_id"]
     case_id = session.scalars(select(Case.id).where(Case.number == number)).one()
     handler, inspector = staff["humen"].actor, staff["inspector"].actor
+    after, after2 = (store_photo(session, jpeg(), now=NOW, user_id=handler.id) for _ in "12")
     cases.start_case(session, actor=handler, now=NOW + timedelta(hours=1), case_id=case_id)
     # an urge is an internal event: no update for it
     cases.urge_case(
@@ -45,7 +56,7 @@ def test_updates_follow_the_case_through_handling(
         now=NOW + timedelta(hours=3),
         case_id=case_id,
         note="已清运",
-        photos=["/media/after.jpg", "/media/after2.jpg"],
+        photos=[after.id, f"/media/{after2.id}.jpg"],
     )
     cases.verify_case(session, actor=inspector, now=NOW + timedelta(hours=4), case_id=case_id)
     session.flush()
@@ -70,7 +81,7 @@ def test_updates_follow_the_case_through_handling(
     assert updates[3]["description"] == "派遣至虎门城管分局"
     assert updates[4]["updated_datetime"] == "2026-03-02T11:00:00+08:00"
     assert updates[5]["description"] == "处置反馈：已清运"
-    assert updates[5]["media_url"] == "http://testserver/media/after.jpg"
+    assert updates[5]["media_url"] == f"http://testserver/media/{after.id}.jpg"
     assert updates[0]["media_url"] == ""
     assert len({u["update_id"] for u in updates}) == len(updates)
     assert not any("督办" in u["description"] for u in updates)
@@ -94,7 +105,7 @@ def test_updates_follow_the_case_through_handling(
         u for u in root.findall("request_update") if u.findtext("service_request_id") == number
     ]
     assert [u.findtext("status") for u in items] == ["investigating"]
-    assert items[0].findtext("media_url") == "http://testserver/media/after.jpg"
+    assert items[0].findtext("media_url") == f"http://testserver/media/{after.id}.jpg"
 
 
 def test_returned_and_extended_cases_use_extended_statuses(

@@ -89,9 +89,12 @@ def test_report_with_photo_follow_to_closure_rate(
 
     handler = token(client, "t_humen")
     client.post(f"/api/v1/cases/{rep['case_id']}/actions/start", json={}, headers=handler)
+    after = client.post(
+        "/api/v1/photos", files={"photo": ("after.jpg", jpeg(), "image/jpeg")}, headers=handler
+    ).json()
     client.post(
         f"/api/v1/cases/{rep['case_id']}/actions/submit_result",
-        json={"note": "已更换井盖", "photos": ["/media/after.jpg"]},
+        json={"note": "已更换井盖", "photos": [after["id"]]},
         headers=handler,
     )
     client.post(
@@ -102,9 +105,8 @@ def test_report_with_photo_follow_to_closure_rate(
 
     detail = client.get(f"/api/v1/citizen/cases/{rep['case_id']}", headers=h).json()
     assert detail["status"] == "closed" and detail["can_rate"] and detail["can_dispute"]
-    assert detail["before_photos"] == [photo.json()["url"]] and detail["after_photos"] == [
-        "/media/after.jpg"
-    ]
+    assert detail["before_photos"] == [photo.json()["url"]]
+    assert detail["after_photos"] == [f"/media/{after['id']}.jpg"]
     assert [e["action"] for e in detail["timeline"]][-1] == "verify"
     rated = client.post(
         f"/api/v1/citizen/cases/{rep['case_id']}/rate",
