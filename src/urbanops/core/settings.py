@@ -43,7 +43,7 @@ class IntakeSettings(BaseModel):
     duplicate_window_days: int = 7
     reopen_window_days: int = 7
     max_photo_bytes: int = 10 * 1024 * 1024
-    max_photo_pixels: int = 40_000_000
+    max_photo_pixels: int = 50_000_000  # 48-MP phone cameras; memory is bounded below
     # memory one photo may take to decode (JPEGs decode downscaled; others above it are refused)
     photo_decode_budget_bytes: int = 64 * 1024 * 1024
     photo_decode_concurrency: int = 2  # photos decoded at once per process
