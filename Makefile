@@ -23,11 +23,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# data (embedded PostgreSQL, media) under ./var of the checkout unless URBANOPS_HOME is set;
+# `make clean` removes it (the `urbanops` command alone uses the per-user data directory)
 demo: install
-	$(BIN)/urbanops demo --host $(HOST) --port $(PORT)
+	URBANOPS_HOME="$${URBANOPS_HOME:-$(CURDIR)/var}" $(BIN)/urbanops demo --host $(HOST) --port $(PORT)
 
 serve: install
-	$(BIN)/urbanops serve --host $(HOST) --port $(PORT)
+	URBANOPS_HOME="$${URBANOPS_HOME:-$(CURDIR)/var}" $(BIN)/urbanops serve --host $(HOST) --port $(PORT)
 
 # Debian's Chromium and CJK fonts for the browser tests (no browser downloads are possible)
 browser-deps:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from alembic.script import ScriptDirectory
+from psycopg import errors as pg_errors
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 from urbanops.areas import reference as area_reference
@@ -13,12 +16,12 @@ from urbanops.areas import service as areas
 from urbanops.areas.models import GridCell, Unit
 from urbanops.catalogue.reference import load_catalogue
 from urbanops.core import migrate
-from urbanops.core.db import get_engine, unit_of_work
+from urbanops.core.db import get_engine, is_embedded, unit_of_work
+from urbanops.core.errors import Conflict
 from urbanops.core.settings import get_settings
 from urbanops.identity import service as identity
 from urbanops.identity.models import User
 from urbanops.identity.roles import Role
-from urbanops.reports import suggest
 
 Progress = Callable[[str], None]
 
@@ -28,6 +31,8 @@ def _quiet(_: str) -> None:
 
 
 def load_reference_data(session: Session, now: datetime, progress: Progress = _quiet) -> None:
+    from urbanops.reports import suggest  # scikit-learn: imported only when needed
+
     progress("loading the catalogue (GB/T 47678.5)")
     load_catalogue(session)
     progress("loading towns, communities, units and the responsibility matrix")
@@ -42,10 +47,76 @@ def load_reference_data(session: Session, now: datetime, progress: Progress = _q
 
 
 def prepare_database(now: datetime, progress: Progress = _quiet) -> None:
+    _announce_new_embedded(progress)
     progress("applying database migrations")
     migrate.upgrade(get_engine())
     with unit_of_work() as session:
         load_reference_data(session, now, progress)
+
+
+class DatabaseNotReady(Conflict):
+    default_code = "database_not_ready"
+
+
+def _announce_new_embedded(progress: Progress) -> None:
+    settings = get_settings()
+    pgdata = settings.home / "pgdata"
+    if is_embedded(settings) and not (pgdata / "PG_VERSION").exists():
+        progress(f"creating the embedded PostgreSQL under {pgdata} (first run)")
+
+
+def _database_state(engine: Engine) -> tuple[frozenset[str], bool]:
+    """The database's migration revisions and whether its reference data is loaded, in one
+    query (no revisions: never migrated). The reference data is loaded in one transaction,
+    so towns stand for all of it."""
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT version_num, EXISTS (SELECT FROM town) FROM alembic_version")
+            ).all()
+    except ProgrammingError as exc:
+        if isinstance(exc.orig, pg_errors.UndefinedTable):
+            return frozenset(), False
+        raise
+    return frozenset(str(r[0]) for r in rows), any(bool(r[1]) for r in rows)
+
+
+def ensure_database(now: datetime, progress: Progress = _quiet) -> None:
+    """Make sure the database is migrated and holds the reference data (one query when it does).
+
+    The embedded database is prepared here (first run, or after an upgrade brought new
+    migrations); an external server (`URBANOPS_DATABASE_URL`) that is not ready is refused with
+    what to run, since migrating a shared server is its operator's decision.
+    """
+    _announce_new_embedded(progress)
+    engine = get_engine()
+    revisions, loaded = _database_state(engine)
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    heads = frozenset(script.get_heads())
+    if revisions == heads and loaded:
+        return
+    known = {s.revision for s in script.walk_revisions()}
+    unknown = sorted(revisions - known)
+    if unknown:
+        raise DatabaseNotReady(
+            f"数据库的迁移版本 {', '.join(unknown)} 比当前程序新，请升级 UrbanOps",
+            message_en=(
+                f"the database is at revision {', '.join(unknown)}, newer than this version "
+                "of UrbanOps knows: upgrade UrbanOps"
+            ),
+        )
+    if is_embedded():
+        progress("the embedded database is not prepared yet: preparing it")
+        prepare_database(now, progress)
+        return
+    where = engine.url.render_as_string(hide_password=True)
+    raise DatabaseNotReady(
+        f"数据库 {where} 尚未迁移或缺少基础数据，请先运行 `urbanops migrate`",
+        message_en=(
+            f"the database {where} is not migrated or has no reference data: "
+            "run `urbanops migrate` first"
+        ),
+    )
 
 
 DEMO_PASSWORD = "demo1234"
@@ -124,6 +195,7 @@ def warm_up() -> None:
     """Load the in-memory reference data before the first request needs it."""
     from urbanops.cases.service import working_calendar
     from urbanops.catalogue import service as catalogue
+    from urbanops.reports import suggest
 
     with unit_of_work() as session:
         areas.area_index(session)

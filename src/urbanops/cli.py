@@ -1,22 +1,99 @@
-"""The `urbanops` command line."""
+"""The `urbanops` command line.
+
+Every command runs under `Root`, which turns expected errors (domain errors, an unreachable
+database, a bad `URBANOPS_*` value, a missing file) into one line on stderr and exit code 2, and
+any other error into one line and exit code 1; `urbanops --debug …` prints the traceback too.
+A command that uses the database calls `require_database()` first (an empty embedded database
+is prepared there; an external one that is not migrated is refused with what to run).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+import traceback
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from urbanops.core.clock import utcnow
 from urbanops.core.errors import DomainError
 
+
+class CommandError(DomainError):
+    """An error of the command line itself (bad argument, unsafe configuration)."""
+
+    default_code = "command_error"
+
+
+def _expected(exc: BaseException) -> tuple[str, str] | None:
+    """(zh, en) for an error the user can act on, None for anything else."""
+    import psycopg
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, DomainError):
+        return exc.message, exc.message_en
+    if isinstance(exc, OperationalError | psycopg.OperationalError):
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        return "无法连接数据库或数据库出错", "database unavailable: " + (
+            detail[0] if detail else type(exc).__name__
+        )
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": str(exc)}
+        name = "URBANOPS_" + "__".join(str(part) for part in first["loc"]).upper()
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        return f"配置项 {name} 的值无效", f"invalid {name}: {first['msg']}{more}"
+    if isinstance(exc, OSError) and exc.filename is not None:
+        if isinstance(exc, FileNotFoundError):
+            return f"文件不存在：{exc.filename}", f"no such file: {exc.filename}"
+        return f"无法读取文件：{exc.filename}", f"cannot read {exc.filename}: {exc.strerror}"
+    return None
+
+
+class Root(TyperGroup):
+    """The root command group: errors become one line (with the traceback under --debug)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise  # exits, usage errors: typer reports them
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                typer.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+            expected = _expected(exc)
+            if expected is not None:
+                typer.echo(f"错误 / error: {expected[0]} ({expected[1]})", err=True)
+                raise typer.Exit(code=2) from None
+            summary = (str(exc).strip().splitlines() or [""])[0]
+            typer.echo(
+                f"错误 / error: 意外错误 (unexpected error: {type(exc).__name__}: {summary}); "
+                "加 --debug 查看详情 / run with --debug for details",
+                err=True,
+            )
+            raise typer.Exit(code=1) from None
+
+
+def root_options(
+    debug: Annotated[bool, typer.Option("--debug", help="print the traceback of an error")] = False,
+) -> None:
+    """UrbanOps — 城市运行管理服务平台"""
+
+
 app = typer.Typer(
-    help="UrbanOps — 城市运行管理服务平台", no_args_is_help=True, add_completion=False
+    cls=Root,
+    help="UrbanOps — 城市运行管理服务平台",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
 )
+app.callback()(root_options)
 calendar_app = typer.Typer(help="Working-day calendar", no_args_is_help=True)
 areas_app = typer.Typer(
     help="Areas: locate points, community polygons, the grid", no_args_is_help=True
@@ -38,9 +115,33 @@ def progress(message: str) -> None:
     typer.echo(f"… {message}", err=True)
 
 
-def fail(exc: DomainError) -> None:
-    typer.echo(f"错误 / error: {exc.message} ({exc.message_en})", err=True)
-    raise typer.Exit(code=2)
+def require_database() -> None:
+    """For a command that uses the database: prepare an empty embedded one (with progress on
+    stderr), or refuse an external one that is not migrated; one query when it is ready."""
+    from urbanops.bootstrap import ensure_database
+
+    ensure_database(utcnow(), progress)
+
+
+def check_production() -> None:
+    """Refuse to start a server or worker that production's settings forbid."""
+    from urbanops.core.settings import get_settings
+
+    try:
+        get_settings().check_production()
+    except DomainError:
+        raise
+    except RuntimeError as exc:
+        raise CommandError(
+            "生产环境配置不安全，拒绝启动", message_en=str(exc) or "unsafe production settings"
+        ) from exc
+
+
+def existing_file(path: Path) -> Path:
+    """`path` if it is a readable file (checked before any slow preparation)."""
+    if not path.is_file():
+        raise FileNotFoundError(2, "No such file", str(path))
+    return path
 
 
 Workers = Annotated[int, typer.Option(min=1, max=64, help="web worker processes")]
@@ -54,11 +155,13 @@ def _serve(host: str, port: int, *, demo: bool, workers: int = 1) -> None:
     from urbanops.core.db import is_embedded, stop_embedded
     from urbanops.core.settings import get_settings
 
+    check_production()
     if demo:
         # demo mode shows one-time codes on the sign-in page; worker processes inherit it
         os.environ["URBANOPS_DEMO_MODE"] = "true"
         get_settings().demo_mode = True
 
+    # the server prepares its database itself, embedded or not (migrations, reference data)
     prepare_database(utcnow(), progress)
     if demo:
         if load_demo(utcnow(), progress):
@@ -117,6 +220,8 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, max=64)] = 4) -> None
     """Run a job worker (any number of machines may run workers)."""
     from urbanops.core.jobs import run_worker
 
+    check_production()
+    require_database()
     progress(f"worker starting with concurrency {concurrency}")
     run_worker(concurrency)
 
@@ -130,15 +235,13 @@ def add_workdays(start: str, n: int) -> None:
     try:
         day = date.fromisoformat(start)
     except ValueError:
-        typer.echo(f"错误 / error: 日期格式应为 YYYY-MM-DD: {start!r}", err=True)
-        raise typer.Exit(code=2) from None
-    try:
-        with unit_of_work() as session:
-            calendar = working_calendar(session)
-            due = calendar.count_workdays(day, n)
-    except DomainError as exc:
-        fail(exc)
-        return
+        raise CommandError(
+            f"日期格式应为 YYYY-MM-DD：{start!r}", message_en=f"dates are YYYY-MM-DD: {start!r}"
+        ) from None
+    require_database()
+    with unit_of_work() as session:
+        calendar = working_calendar(session)
+        due = calendar.count_workdays(day, n)
     typer.echo(due.day.isoformat())
     if due.provisional:
         years = "、".join(str(y) for y in sorted(calendar.provisional_years))
@@ -164,25 +267,18 @@ def calendar_import(
     from urbanops.core.db import unit_of_work
     from urbanops.identity.roles import SYSTEM
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        typer.echo(f"错误 / error: 无法读取文件 {path} ({exc.strerror})", err=True)
-        raise typer.Exit(code=2) from None
-    try:
-        with unit_of_work() as session:
-            result = admin.import_schedule(
-                session,
-                actor=SYSTEM,
-                now=utcnow(),
-                data=data,
-                filename=path.name,
-                publish=publish,
-                preview=preview,
-            )
-    except DomainError as exc:
-        fail(exc)
-        return
+    data = existing_file(path).read_bytes()
+    require_database()
+    with unit_of_work() as session:
+        result = admin.import_schedule(
+            session,
+            actor=SYSTEM,
+            now=utcnow(),
+            data=data,
+            filename=path.name,
+            publish=publish,
+            preview=preview,
+        )
     typer.echo("\n".join(admin.import_lines(result)))
 
 
@@ -193,12 +289,9 @@ def calendar_publish(year: int) -> None:
     from urbanops.core.db import unit_of_work
     from urbanops.identity.roles import SYSTEM
 
-    try:
-        with unit_of_work() as session:
-            result = admin.publish_year(session, actor=SYSTEM, now=utcnow(), year=year)
-    except DomainError as exc:
-        fail(exc)
-        return
+    require_database()
+    with unit_of_work() as session:
+        result = admin.publish_year(session, actor=SYSTEM, now=utcnow(), year=year)
     typer.echo(f"{year}: 已发布 / published")
     typer.echo(f"重算时限的案件 / cases with a recomputed deadline: {result.recomputed}")
     typer.echo(f"暂按工作日计算的年份 / provisional year now: {result.provisional_year}")
@@ -210,6 +303,7 @@ def calendar_show(year: int) -> None:
     from urbanops.admin import calendar as admin
     from urbanops.core.db import unit_of_work
 
+    require_database()
     with unit_of_work() as session:
         view = admin.year_view(session, year)
     typer.echo("\n".join(admin.view_lines(view)))
@@ -221,16 +315,14 @@ def areas_locate(
     lon: float,
     datum: Annotated[str, typer.Option(help="wgs84 | gcj02 | bd09")] = "wgs84",
 ) -> None:
-    """Print the town, community and grid cell of a point as one JSON object."""
+    """Print the town, community and grid cell of a point as one JSON object (`snapped_m`: metres
+    to the nearest town when the point lies between towns or just off the city's edge)."""
     from urbanops.areas import service
     from urbanops.core.db import unit_of_work
 
-    try:
-        with unit_of_work() as session:
-            wlat, wlon, loc = service.locate(session, lat, lon, datum)
-    except DomainError as exc:
-        fail(exc)
-        return
+    require_database()
+    with unit_of_work() as session:
+        wlat, wlon, loc = service.locate(session, lat, lon, datum)
     typer.echo(json.dumps({**loc.__dict__, "lat": wlat, "lon": wlon}, ensure_ascii=False))
 
 
@@ -246,16 +338,14 @@ def import_communities(
     from urbanops.core.db import unit_of_work
     from urbanops.core.settings import get_settings
 
-    try:
-        with unit_of_work() as session:
-            n = reference.import_community_polygons(session, path, code_property)
-            progress(f"imported {n} community polygons")
-            cells = reference.generate_grid(
-                session, get_settings().geo.grid_cell_size_m, progress=progress
-            )
-    except DomainError as exc:
-        fail(exc)
-        return
+    existing_file(path)
+    require_database()
+    with unit_of_work() as session:
+        n = reference.import_community_polygons(session, path, code_property)
+        progress(f"imported {n} community polygons")
+        cells = reference.generate_grid(
+            session, get_settings().geo.grid_cell_size_m, progress=progress
+        )
     service.invalidate()
     typer.echo(f"imported {n} communities; grid rebuilt with {cells} cells")
 
@@ -266,12 +356,9 @@ def areas_grid(cell_size: Annotated[float, typer.Option(min=50, max=5000)] = 500
     from urbanops.areas import reference
     from urbanops.core.db import unit_of_work
 
-    try:
-        with unit_of_work() as session:
-            cells = reference.generate_grid(session, cell_size, progress=progress)
-    except DomainError as exc:
-        fail(exc)
-        return
+    require_database()
+    with unit_of_work() as session:
+        cells = reference.generate_grid(session, cell_size, progress=progress)
     typer.echo(f"grid rebuilt with {cells} cells")
 
 
@@ -281,12 +368,9 @@ def apikey_create(name: str) -> None:
     from urbanops.core.db import unit_of_work
     from urbanops.identity.service import create_api_key
 
-    try:
-        with unit_of_work() as session:
-            row, secret = create_api_key(session, name)
-    except DomainError as exc:
-        fail(exc)
-        return
+    require_database()
+    with unit_of_work() as session:
+        row, secret = create_api_key(session, name)
     typer.echo(f"API key #{row.id} for {row.name!r} (store it now: it is not shown again)")
     typer.echo(secret)
 
@@ -329,6 +413,11 @@ def classifier_train() -> None:
     from urbanops.core.db import unit_of_work
     from urbanops.reports.suggest import train_and_store
 
+    require_database()
     with unit_of_work() as session:
         row = train_and_store(session, utcnow())
         typer.echo(f"model #{row.id}: {row.samples} samples ({row.corrections} corrections)")
+
+
+if __name__ == "__main__":
+    app(prog_name="urbanops")
