@@ -13,7 +13,10 @@ import platformdirs
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from urbanops.core.errors import UnsafeConfiguration
+
 DEV_SECRET = "urbanops-development-secret-change-me"
+MIN_SECRET_LENGTH = 32
 
 
 class AuthSettings(BaseModel):
@@ -23,6 +26,16 @@ class AuthSettings(BaseModel):
     otp_ttl_minutes: int = 10
     otp_per_phone_per_hour: int = 5
     otp_per_ip_per_hour: int = 20
+    # staff login: lock an account after this many wrong passwords in a row, for this long
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    # failed staff logins one IP address may make in a minute (all processes together)
+    login_per_ip_per_minute: int = 10
+    # password checks (argon2, ~64 MB each) run at once per process; others wait this long
+    login_concurrency: int = 2
+    login_queue_seconds: float = 10.0
+    # the citizen session cookie's Secure flag; None: set it when env is production
+    cookie_secure: bool | None = None
 
 
 class IntakeSettings(BaseModel):
@@ -31,7 +44,7 @@ class IntakeSettings(BaseModel):
     duplicate_window_days: int = 7
     reopen_window_days: int = 7
     max_photo_bytes: int = 10 * 1024 * 1024
-    max_photo_pixels: int = 40_000_000
+    max_photo_pixels: int = 50_000_000  # 48-MP phone cameras; memory is bounded below
     # memory one photo may take to decode (JPEGs decode downscaled; others above it are refused)
     photo_decode_budget_bytes: int = 64 * 1024 * 1024
     photo_decode_concurrency: int = 2  # photos decoded at once per process
@@ -58,6 +71,20 @@ class DeadlineSettings(BaseModel):
 class SmsSettings(BaseModel):
     gateway_url: str = ""  # empty: messages go to the console log
     gateway_token: str = ""
+
+
+class JobsSettings(BaseModel):
+    """The job workers: how they show they are alive, and when their jobs are taken back."""
+
+    # how often a worker records that it is alive, and looks for jobs besides being notified
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    poll_seconds: float = Field(default=5.0, gt=0)
+    # a worker silent this long is taken for dead: the jobs it was running are run again
+    stalled_after_seconds: float = Field(default=30.0, gt=0)
+    # when to look for such jobs (cron, UTC; a 6th field counts seconds)
+    stalled_check_cron: str = "* * * * *"
+    # a job whose workers died under it this many times is failed instead (logged)
+    stalled_max_attempts: int = Field(default=5, ge=1)
 
 
 class Open311Settings(BaseModel):
@@ -100,6 +127,7 @@ class Settings(BaseSettings):
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
     geo: GeoSettings = Field(default_factory=GeoSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
 
     @field_validator("home")
@@ -108,8 +136,25 @@ class Settings(BaseSettings):
         return value.expanduser().resolve()
 
     def check_production(self) -> None:
-        if self.env == "production" and self.auth.secret_key == DEV_SECRET:
-            raise RuntimeError("URBANOPS_AUTH__SECRET_KEY must be set in production")
+        """Refuse to run in production with the public default secret or a short one (anyone
+        could sign an admin token): raises `UnsafeConfiguration`, whose str is one line."""
+        if self.env != "production":
+            return
+        key = self.auth.secret_key
+        if key == DEV_SECRET or len(key) < MIN_SECRET_LENGTH:
+            why_zh = "仍是公开的默认值" if key == DEV_SECRET else f"只有 {len(key)} 个字符"
+            why_en = (
+                "is the public default" if key == DEV_SECRET else f"has only {len(key)} characters"
+            )
+            make = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            raise UnsafeConfiguration(
+                f"生产环境拒绝启动：签名密钥{why_zh}，请将 URBANOPS_AUTH__SECRET_KEY 设为至少 "
+                f"{MIN_SECRET_LENGTH} 个字符的随机值（生成：{make}）",
+                code="insecure_secret_key",
+                message_en=f"refusing to start in production: the signing key {why_en}; set "
+                f"URBANOPS_AUTH__SECRET_KEY to a random value of at least {MIN_SECRET_LENGTH} "
+                f"characters (make one with: {make})",
+            )
 
     @property
     def media_dir(self) -> Path:
