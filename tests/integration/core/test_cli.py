@@ -140,7 +140,10 @@ def test_fresh_machine_locate_from_another_directory(tmp_path: Path, elsewhere: 
         assert (home / "pgdata" / "PG_VERSION").exists()
         assert not (elsewhere / "var").exists()
 
-        again = _run(["--debug", "areas", "locate", "23.045", "113.758"], elsewhere, URBANOPS_HOME=str(home))
+        # --debug: should the embedded server's start fail here, the traceback is in the report
+        again = _run(
+            ["--debug", "areas", "locate", "23.045", "113.758"], elsewhere, URBANOPS_HOME=str(home)
+        )
         assert again.returncode == 0, again.stderr
         assert json.loads(again.stdout)["snapped_m"] > 0
         assert again.stderr == ""  # prepared: no migrations, no progress
