@@ -93,12 +93,11 @@ def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
     return max(1, round(w * k)), max(1, round(h * k))
 
 
-def decode_cost(fmt: str, size: tuple[int, int], mode: str) -> int:
-    """Bytes a decode of an image of this size and mode takes at its peak: the decoded pixels,
-    the decoder's own frame buffer (WebP and HEIC hand over a full copy), a full-size RGB copy
-    for modes that cannot be resized as they are, and the downscaled copy."""
-    w, h = size
-    pixels = w * h
+def _decoded_bytes(fmt: str, size: tuple[int, int], mode: str) -> int:
+    """Bytes held while an image of this size decodes: its pixels, the decoder's own frame
+    buffer (WebP and HEIC hand over a full copy) and, for modes that cannot be reduced as they
+    are (palette, bilevel, 16-bit), a full-size RGB copy."""
+    pixels = size[0] * size[1]
     cost = pixels * _bytes_per_pixel(mode)
     if fmt == "WEBP":
         cost += pixels * 4
@@ -106,20 +105,55 @@ def decode_cost(fmt: str, size: tuple[int, int], mode: str) -> int:
         cost += pixels * 4 * 2  # up to 16 bits a channel
     if mode not in _RESIZABLE:
         cost += pixels * 4
-    tw, th = _fit(size, MAX_SIDE)
-    return cost + tw * th * 4
+    return cost
 
 
-def _jpeg_scale(size: tuple[int, int], mode: str, budget: int) -> int:
-    """The DCT scale (1, 2, 4 or 8) libjpeg should decode at: the smallest that still gives at
-    least the stored size, or a larger one if that decode would not fit the memory budget."""
-    w, h = size
-    tw, th = _fit(size, MAX_SIDE)
-    fitting = [s for s in (1, 2, 4, 8) if decode_cost("JPEG", (w // s, h // s), mode) <= budget]
-    sharp = [s for s in fitting if w // s >= tw and h // s >= th]
-    if sharp:
-        return max(sharp)
-    return min(fitting) if fitting else 8
+@dataclass(frozen=True)
+class Plan:
+    """How to bring a decoded image down to at most MAX_SIDE a side: a libjpeg DCT scale
+    (`draft`, JPEG only), then a box reduction by an integer factor, then a resize."""
+
+    scale: int
+    reduce: int
+    cost: int  # peak bytes
+    size: tuple[int, int]  # what is stored
+
+
+def _plan_for(fmt: str, size: tuple[int, int], mode: str, scale: int, k: int) -> Plan:
+    w, h = max(1, size[0] // scale), max(1, size[1] // scale)
+    decoded = _decoded_bytes(fmt, (w, h), mode)
+    rw, rh = max(1, w // k), max(1, h // k)
+    reduced = rw * rh * 4 if k > 1 else 0
+    out = _fit((rw, rh), MAX_SIDE)
+    resize = 0
+    if out != (rw, rh):  # a separable resize: horizontal pass first, then vertical
+        resize = out[0] * rh * 4 + out[0] * out[1] * 4
+    # with a reduction the full decode is let go before the resize
+    peak = max(decoded + reduced, reduced + resize) if k > 1 else decoded + resize
+    return Plan(scale, k, peak, out)
+
+
+def _plans(fmt: str, size: tuple[int, int], mode: str) -> list[Plan]:
+    scales = (1, 2, 4, 8) if fmt == "JPEG" else (1,)
+    return [
+        _plan_for(fmt, size, mode, s, k)
+        for s in scales
+        for k in range(1, max(size) // s // MAX_SIDE + 3)
+    ]
+
+
+def plan_decode(fmt: str, size: tuple[int, int], mode: str, budget: int) -> Plan | None:
+    """The plan that stores the largest picture within `budget` bytes (the cheapest of equals);
+    None when even the cheapest would not fit (PNG and WebP decode only at full size)."""
+    fitting = [p for p in _plans(fmt, size, mode) if p.cost <= budget]
+    if not fitting:
+        return None
+    return max(fitting, key=lambda p: (p.size[0] * p.size[1], -p.cost))
+
+
+def decode_cost(fmt: str, size: tuple[int, int], mode: str) -> int:
+    """The peak bytes of the cheapest way to decode and downscale such an image."""
+    return min(p.cost for p in _plans(fmt, size, mode))
 
 
 _ORIENT = {
@@ -196,9 +230,25 @@ def _process(data: bytes) -> Processed:
                     raise _too_many_pixels()
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
+                plan = plan_decode(fmt, image.size, image.mode, cfg.photo_decode_budget_bytes)
+                if plan is None:
+                    raise _refuse(
+                        f"照片分辨率过高（{image.width}×{image.height}），请压缩后再上传",
+                        f"the photo's resolution is too high ({image.width}×{image.height}); "
+                        "shrink it and upload it again",
+                        "photo_resolution_too_high",
+                    )
+                if plan.scale > 1:  # libjpeg decodes at 1/2, 1/4 or 1/8 scale
+                    image.draft("RGB", (image.width // plan.scale, image.height // plan.scale))
+                image.load()
                 gps = exif_gps(image)  # read before anything is dropped
                 orientation = image.getexif().get(0x0112)
-                small = _decode_small(image, fmt, cfg.photo_decode_budget_bytes).convert("RGB")
+                small = _reduced(image, plan)
+            # closing the file let the full-size pixels go: what is left is small
+            if small.size != plan.size:
+                small = small.resize(plan.size, Image.Resampling.LANCZOS)
+            if small.mode != "RGB":
+                small = small.convert("RGB")
     except InvalidInput:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -209,6 +259,7 @@ def _process(data: bytes) -> Processed:
     if transpose is not None:
         small = small.transpose(transpose)
     rgb = _bare(small)
+    del small
     out = io.BytesIO()
     rgb.save(out, "JPEG", quality=85, optimize=True)
     thumb_img = rgb.copy()
@@ -225,27 +276,11 @@ def _process(data: bytes) -> Processed:
     )
 
 
-def _decode_small(image: Image.Image, fmt: str, budget: int) -> Image.Image:
-    """Decode `image` to at most MAX_SIDE a side, within `budget` bytes: JPEGs decode
-    downscaled in libjpeg (1/2, 1/4 or 1/8), HEIC from an embedded thumbnail when one is large
-    enough; a PNG or WebP (which decode only at full size) above the budget is refused."""
-    target = _fit(image.size, MAX_SIDE)
-    if fmt == "JPEG":
-        scale = _jpeg_scale(image.size, image.mode, budget)
-        image.draft("RGB", (image.width // scale, image.height // scale))
-    else:
-        image.draft("RGB", target)  # a no-op but for HEIC thumbnails
-    if decode_cost(fmt, image.size, image.mode) > budget:
-        raise _refuse(
-            f"照片分辨率过高（{image.width}×{image.height}），请压缩后再上传",
-            f"the photo's resolution is too high ({image.width}×{image.height}); "
-            "shrink it and upload it again",
-            "photo_resolution_too_high",
-        )
-    image.load()
-    small = image if image.mode in _RESIZABLE else image.convert("RGB")
-    small.thumbnail((MAX_SIDE, MAX_SIDE))  # in place: the full-size pixels are let go
-    return small
+def _reduced(image: Image.Image, plan: Plan) -> Image.Image:
+    """The decoded image reduced by the plan's integer factor, as a new image (or the image
+    itself); modes that cannot be reduced as they are become RGB first."""
+    full = image if image.mode in _RESIZABLE else image.convert("RGB")
+    return full.reduce(plan.reduce) if plan.reduce > 1 else full
 
 
 def _bare(image: Image.Image) -> Image.Image:

@@ -162,10 +162,11 @@ def test_formats_that_decode_only_at_full_size_are_bounded(fmt: str, size: tuple
 
 def test_a_large_jpeg_decodes_downscaled() -> None:
     out = process(encode("JPEG", (8000, 6000)))
-    assert (out.width, out.height) == (2048, 1536)
+    assert (out.width, out.height) == (2000, 1500)  # libjpeg's 1/4 scale, no resize
     budget = get_settings().intake.photo_decode_budget_bytes
-    assert decode_cost("JPEG", (8000, 6000), "RGB") > budget  # at full size it would not fit
-    assert decode_cost("JPEG", (4000, 3000), "RGB") <= budget  # libjpeg's 1/2 scale does
+    plan = photos.plan_decode("JPEG", (8000, 6000), "RGB", budget)
+    assert plan is not None and (plan.scale, plan.reduce) == (4, 1)
+    assert budget < 8000 * 6000 * 4  # at full size it would not fit
 
 
 def test_a_square_jpeg_goes_one_scale_further_to_fit() -> None:
@@ -173,9 +174,11 @@ def test_a_square_jpeg_goes_one_scale_further_to_fit() -> None:
     assert (out.width, out.height) == (2000, 2000)
 
 
-def test_a_phone_photo_keeps_its_full_stored_size() -> None:
+def test_a_12_mp_png_is_box_reduced_while_it_fits() -> None:
     out = process(encode("PNG", (4032, 3024)))
-    assert (out.width, out.height) == (2048, 1536)
+    assert (out.width, out.height) == (2016, 1512)
+    small = process(encode("PNG", (3000, 2000)))  # one resize from full size fits the budget
+    assert (small.width, small.height) == (2048, 1365)
 
 
 def test_decodes_wait_for_a_slot(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,18 @@
   "use strict";
   const $ = (s) => document.querySelector(s);
   const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  // photo links: this platform's media paths, or https links (the API shows only those on the
+  // origins its settings allow); any other value is never put in src/href
+  const MEDIA = /^\/media\/[0-9a-f]{32}(_t)?\.jpg$/;
+  const safeUrl = (u) => {
+    if (typeof u !== "string" || u.length > 2048) return null;
+    if (MEDIA.test(u)) return u;
+    try { const url = new URL(u); return url.protocol === "https:" && !url.username && !url.password ? url.href : null; }
+    catch (e) { return null; }
+  };
+  const thumbOf = (u) => MEDIA.test(u) && !u.endsWith("_t.jpg") ? u.replace(/\.jpg$/, "_t.jpg") : u;
+  const photoLinks = (list) => (list || []).map(safeUrl).filter(Boolean)
+    .map((u) => `<a href="${esc(u)}" target="_blank" rel="noopener noreferrer"><img src="${esc(thumbOf(u))}" alt="" loading="lazy"></a>`).join("");
   const fmt = (iso) => iso ? new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) : "—";
   let token = sessionStorage.getItem("uo_token"), units = [], towns = {}, current = null;
   async function api(path, opts = {}) {
@@ -75,10 +87,10 @@
       <dl><dt>事项</dt><dd>${esc(c.matter_name || "未分类")}</dd><dt>位置</dt><dd>${esc(c.town_name || "")} · 网格 ${esc(c.grid_cell_code || "—")}</dd>
       <dt>处置单位</dt><dd>${esc(c.unit_name || "—")}</dd><dt>当前时限</dt><dd class="${c.overdue ? "overdue" : ""}">${fmt(c.due_at)}${c.deadline_unknown ? "（节假日安排未发布）" : ""}${c.deadline_provisional ? "（暂按工作日计算）" : ""}</dd>
       <dt>上报人</dt><dd>${reports.map((r) => `${esc(r.reporter_name || "—")} ${esc(r.phone_masked)}${r.is_supporter ? "（附议）" : ""}`).join("<br>") || "—"}</dd></dl>
-      <div class="photos">${reports.flatMap((r) => r.media).map((u) => `<a href="${esc(u)}" target="_blank"><img src="${esc(u)}" alt=""></a>`).join("")}</div>
+      <div class="photos">${photoLinks(reports.flatMap((r) => r.media))}</div>
       <div class="actions">${acts.map((a) => `<button data-act="${a}" class="${["void", "return", "escalate"].includes(a) ? "warn" : ""}">${LABEL[a]}</button>`).join("")}</div>
       <div id="act-form"></div><p id="act-err" class="err" hidden></p>
-      <h4>办理过程</h4><ol class="tl">${c.timeline.map((e) => `<li><b>${esc(e.action_label)}</b> <small>${fmt(e.at)} · ${esc(e.actor_label)}</small>${e.note ? `<div>${esc(e.note)}</div>` : ""}</li>`).join("")}</ol>`;
+      <h4>办理过程</h4><ol class="tl">${c.timeline.map((e) => `<li><b>${esc(e.action_label)}</b> <small>${fmt(e.at)} · ${esc(e.actor_label)}</small>${e.note ? `<div>${esc(e.note)}</div>` : ""}${(e.attachments || []).length ? `<div class="photos">${photoLinks(e.attachments)}</div>` : ""}</li>`).join("")}</ol>`;
     $("#detail").querySelectorAll("[data-act]").forEach((b) => { b.onclick = () => form(b.dataset.act); });
   }
   function form(action) {
