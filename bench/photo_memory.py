@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def _encode(fmt: str, size: tuple[int, int], **kw: object) -> bytes:
     return buf.getvalue()
 
 
-CASES = {
+CASES: dict[str, Callable[[], bytes]] = {
     "png_6000x6000": lambda: _encode("PNG", (6000, 6000)),
     "jpeg_8000x6000": lambda: _encode("JPEG", (8000, 6000), quality=85),
     "jpeg_4032x3024": lambda: _encode("JPEG", (4032, 3024), quality=85),
@@ -197,7 +198,7 @@ def _server_case(parallel: int, uploads: dict[str, bytes]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--parallel", type=int, default=8)
     parser.add_argument("--no-server", action="store_true", help="only the one-decode cases")

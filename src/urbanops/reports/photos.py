@@ -10,6 +10,8 @@ import threading
 import uuid
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -167,23 +169,29 @@ _ORIENT = {
 }
 
 
-class _DecodeSlots:
-    """At most `intake.photo_decode_concurrency` photos decode at once in this process."""
+class _Decoders:
+    """The threads that decode photos, `intake.photo_decode_concurrency` of them per process.
+    Decoding only on these few threads bounds the decodes at once and also the memory they
+    leave behind: the C allocator keeps freed pixel buffers in a per-thread arena, so decodes
+    spread over the whole request thread pool would each keep their own peak."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._size = 0
-        self._slots = threading.BoundedSemaphore(1)
+        self._pool: ThreadPoolExecutor | None = None
 
-    def semaphore(self) -> threading.BoundedSemaphore:
+    def pool(self) -> ThreadPoolExecutor:
         size = max(1, get_settings().intake.photo_decode_concurrency)
         with self._lock:
-            if size != self._size:
-                self._size, self._slots = size, threading.BoundedSemaphore(size)
-            return self._slots
+            if self._pool is None or size != self._size:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                self._size = size
+                self._pool = ThreadPoolExecutor(size, thread_name_prefix="photo-decode")
+            return self._pool
 
 
-decode_slots = _DecodeSlots()
+decoders = _Decoders()
 
 
 def process(data: bytes) -> Processed:
@@ -193,18 +201,18 @@ def process(data: bytes) -> Processed:
     if len(data) > cfg.max_photo_bytes:
         mb = cfg.max_photo_bytes // (1024 * 1024)
         raise _refuse(f"照片不能超过 {mb} MB", f"photos may be at most {mb} MB", "photo_too_large")
-    slots = decode_slots.semaphore()
-    if not slots.acquire(timeout=cfg.photo_decode_wait_seconds):
+    job = decoders.pool().submit(_process, data)
+    try:
+        return job.result(timeout=cfg.photo_decode_wait_seconds)
+    except FutureTimeout:
+        if not job.cancel():  # it is decoding by now: let it finish
+            return job.result()
         raise RateLimited(
             "服务器正忙，请稍后重新上传照片",
             code="photo_busy",
             message_en="the server is busy; upload the photo again in a moment",
             extra={"field": "photo"},
-        )
-    try:
-        return _process(data)
-    finally:
-        slots.release()
+        ) from None
 
 
 def _too_many_pixels() -> InvalidInput:
