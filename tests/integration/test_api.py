@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy.orm import Session
 
 from urbanops.identity.service import create_api_key
@@ -50,9 +53,14 @@ def test_report_to_closure_over_the_api(
     case_id = body["case_id"]
 
     handler = token(client, "t_humen")
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(buf, "JPEG")
+    after = client.post(
+        "/api/v1/photos", files={"photo": ("a.jpg", buf.getvalue(), "image/jpeg")}, headers=handler
+    ).json()
     for action, payload in [
         ("start", {}),
-        ("submit_result", {"note": "已清运", "photos": ["a.jpg"]}),
+        ("submit_result", {"note": "已清运", "photos": [after["id"]]}),
     ]:
         r = client.post(f"/api/v1/cases/{case_id}/actions/{action}", json=payload, headers=handler)
         assert r.status_code == 200, r.text
