@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from urbanops.areas import service
 from urbanops.areas.models import Town, Unit
 from urbanops.core.geo import Datum
-from urbanops.core.web import SessionDep
+from urbanops.core.web import PROBLEM_RESPONSES, SessionDep
 
-router = APIRouter(prefix="/api/v1", tags=["areas"])
+router = APIRouter(prefix="/api/v1", tags=["areas"], responses=PROBLEM_RESPONSES)
 
 
 class LocationOut(BaseModel):
@@ -47,7 +49,12 @@ class UnitOut(BaseModel):
 
 
 @router.get("/locate", response_model=LocationOut)
-def locate(session: SessionDep, lat: float, lon: float, datum: Datum = Datum.wgs84) -> LocationOut:
+def locate(
+    session: SessionDep,
+    lat: Annotated[float, Query(ge=-90, le=90, description="latitude in `datum`")],
+    lon: Annotated[float, Query(ge=-180, le=180, description="longitude in `datum`")],
+    datum: Datum = Datum.wgs84,
+) -> LocationOut:
     wlat, wlon, loc = service.locate(session, lat, lon, datum)
     return LocationOut(lat=wlat, lon=wlon, **loc.__dict__)
 
@@ -70,7 +77,11 @@ def units(session: SessionDep) -> list[UnitOut]:
     ]
 
 
-@router.get("/towns.geojson")
+@router.get(
+    "/towns.geojson",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}},
+)
 def towns_geojson(session: SessionDep) -> Response:
     """Town boundaries (simplified to ~20 m) as the offline base layer of the maps."""
     return Response(

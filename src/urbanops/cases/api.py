@@ -22,12 +22,13 @@ from urbanops.cases.workflow import (
 )
 from urbanops.catalogue import service as catalogue
 from urbanops.core.errors import InvalidInput, NotFound, PermissionDenied
-from urbanops.core.web import NowDep, SessionDep
+from urbanops.core.types import DbId, IntId, Line, SaneDatetime
+from urbanops.core.web import PROBLEM_RESPONSES, NowDep, SessionDep
 from urbanops.identity.deps import StaffDep
 from urbanops.identity.roles import Actor
 from urbanops.reports.photos import media_urls
 
-router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
 
 
 def case_out(case: Any) -> CaseOut:
@@ -40,15 +41,17 @@ def case_out(case: Any) -> CaseOut:
 def list_cases(
     session: SessionDep,
     actor: StaffDep,
-    status: Annotated[str | None, Query(description="comma-separated statuses")] = None,
-    town_code: str | None = None,
-    unit_id: int | None = None,
-    matter_code: str | None = None,
-    source: str | None = None,
+    status: Annotated[
+        Line | None, Query(max_length=300, description="comma-separated statuses")
+    ] = None,
+    town_code: Annotated[Line | None, Query(max_length=9)] = None,
+    unit_id: IntId | None = None,
+    matter_code: Annotated[Line | None, Query(max_length=5)] = None,
+    source: Annotated[Line | None, Query(max_length=16)] = None,
     overdue: bool | None = None,
-    number: str | None = None,
-    reported_from: datetime | None = None,
-    reported_to: datetime | None = None,
+    number: Annotated[Line | None, Query(max_length=20)] = None,
+    reported_from: SaneDatetime | None = None,
+    reported_to: SaneDatetime | None = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CasePage:
@@ -79,7 +82,7 @@ def _visible(actor: Actor, case: Any) -> None:
 
 
 @router.get("/{case_id}", response_model=CaseDetail)
-def case_detail(session: SessionDep, actor: StaffDep, case_id: int) -> CaseDetail:
+def case_detail(session: SessionDep, actor: StaffDep, case_id: DbId) -> CaseDetail:
     timeline = svc.case_timeline(session, case_id)
     case = timeline.case
     _visible(actor, case)
@@ -200,7 +203,7 @@ def case_action(
     session: SessionDep,
     now: NowDep,
     actor: StaffDep,
-    case_id: int,
+    case_id: DbId,
     action: str,
     body: ActionIn | None = None,
 ) -> CaseDetail:
@@ -233,7 +236,7 @@ class CaseReportOut(BaseModel):
 
 
 @router.get("/{case_id}/reports", response_model=list[CaseReportOut])
-def case_reports(session: SessionDep, actor: StaffDep, case_id: int) -> list[CaseReportOut]:
+def case_reports(session: SessionDep, actor: StaffDep, case_id: DbId) -> list[CaseReportOut]:
     """The reports of a case (the first one and its supporters); phone numbers masked."""
     case = svc.get_case(session, case_id)
     _visible(actor, case)
@@ -272,7 +275,7 @@ class SplitOut(BaseModel):
 
 @router.post("/{case_id}/reports/{report_id}/split", response_model=SplitOut)
 def split_report(
-    session: SessionDep, now: NowDep, actor: StaffDep, case_id: int, report_id: int
+    session: SessionDep, now: NowDep, actor: StaffDep, case_id: DbId, report_id: DbId
 ) -> SplitOut:
     """Undo a wrong duplicate match: the report becomes a case of its own."""
     from urbanops.reports.merging import split_report as split

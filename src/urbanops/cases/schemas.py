@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from urbanops.core.types import DbId, IntId, Line, Text
+
 
 class CaseOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -78,17 +80,17 @@ class ActionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    note: str = Field(default="", max_length=2000)
-    reason: str = Field(default="", max_length=2000)
-    unit_id: int | None = None
-    matter_code: str | None = Field(default=None, pattern=r"^\d{5}$")
-    into_case_id: int | None = None
+    note: Text = Field(default="", max_length=2000)
+    reason: Text = Field(default="", max_length=2000)
+    unit_id: IntId | None = None
+    matter_code: str | None = Field(default=None, pattern=r"^[0-9]{5}$")
+    into_case_id: DbId | None = None
     rating: int | None = Field(default=None, ge=1, le=5)
-    comment: str = Field(default="", max_length=1000)
+    comment: Text = Field(default="", max_length=1000)
     amount: float | None = Field(default=None, gt=0, le=10000)
-    unit: str | None = None
+    unit: Line | None = Field(default=None, max_length=16)
     approve: bool | None = None
-    photos: list[Annotated[str, Field(max_length=2048)]] = Field(
+    photos: list[Annotated[Line, Field(max_length=2048)]] = Field(
         default_factory=list,
         max_length=9,
         description="ids of photos uploaded with POST /api/v1/photos (or by the citizen)",

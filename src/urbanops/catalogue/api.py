@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from urbanops.catalogue import service
-from urbanops.core.web import SessionDep
+from urbanops.core.types import Line, Text
+from urbanops.core.web import PROBLEM_RESPONSES, SessionDep
 from urbanops.reports.suggest import suggest
 
-router = APIRouter(prefix="/api/v1", tags=["catalogue"])
+router = APIRouter(prefix="/api/v1", tags=["catalogue"], responses=PROBLEM_RESPONSES)
 
 
 class MatterOut(BaseModel):
@@ -57,8 +58,8 @@ def categories(session: SessionDep) -> list[CategoryOut]:
 @router.get("/suggestions", response_model=list[SuggestionOut])
 def suggestions(
     session: SessionDep,
-    text: Annotated[str, Query(max_length=4000)],
-    category_code: str | None = None,
+    text: Annotated[Text, Query(max_length=4000)],
+    category_code: Annotated[Line | None, Query(max_length=32)] = None,
     k: Annotated[int, Query(ge=1, le=10)] = 3,
 ) -> list[SuggestionOut]:
     return [

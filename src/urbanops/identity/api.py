@@ -10,11 +10,19 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from urbanops.core.errors import DomainError, RateLimited, ServiceBusy
-from urbanops.core.web import TITLES, NowDep, SessionDep, problem, run_in_transaction
+from urbanops.core.types import DbId, Text
+from urbanops.core.web import (
+    PROBLEM_RESPONSES,
+    TITLES,
+    NowDep,
+    SessionDep,
+    problem,
+    run_in_transaction,
+)
 from urbanops.identity import citizens, service
 from urbanops.identity.deps import StaffDep
 
-router = APIRouter(prefix="/api/v1", tags=["auth"])
+router = APIRouter(prefix="/api/v1", tags=["auth"], responses=PROBLEM_RESPONSES)
 
 
 class TokenOut(BaseModel):
@@ -106,8 +114,8 @@ def me(actor: StaffDep) -> MeOut:
 
 
 class RevealIn(BaseModel):
-    case_id: int | None = None
-    reason: str = Field(min_length=1, max_length=200)
+    case_id: DbId | None = None
+    reason: Text = Field(min_length=1, max_length=200)
 
 
 class RevealOut(BaseModel):
@@ -117,7 +125,7 @@ class RevealOut(BaseModel):
 
 @router.post("/citizens/{citizen_id}/reveal-phone", response_model=RevealOut)
 def reveal_phone(
-    session: SessionDep, now: NowDep, actor: StaffDep, citizen_id: int, body: RevealIn
+    session: SessionDep, now: NowDep, actor: StaffDep, citizen_id: DbId, body: RevealIn
 ) -> RevealOut:
     """A citizen's full phone number: needs the `reveal_phone` permission; every look is logged."""
     phone = citizens.reveal_phone(

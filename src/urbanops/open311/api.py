@@ -16,17 +16,24 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from urbanops.core.errors import DomainError
-from urbanops.core.web import NowDep, SessionDep
+from urbanops.core.web import NowDep, SessionDep, log_unexpected
 from urbanops.identity import service as identity
 from urbanops.open311 import params, queries
 from urbanops.open311 import service as svc
-from urbanops.open311.formats import error_response, format_of_path, parse_format, render
+from urbanops.open311.formats import (
+    error_response,
+    format_of_path,
+    internal_error_document,
+    parse_format,
+    render,
+    responses,
+)
 
 log = logging.getLogger(__name__)
 BASE = "/open311/v2"
@@ -67,6 +74,16 @@ def open311_error(request: Request, exc: Exception) -> Response:
                 "the change conflicts with existing data; nothing was changed",
             ),
         )
+    elif isinstance(exc, DataError):
+        # the last line of defence: `params` checks inputs to the database's limits
+        log.warning("open311 data error: %s", exc.orig)
+        status, text = (
+            400,
+            _description(
+                "参数值超出允许范围或含有无法保存的字符，未作任何更改",
+                "a value is out of range or holds characters that cannot be stored",
+            ),
+        )
     elif isinstance(exc, OperationalError):
         log.error("open311: database unavailable: %s", exc.orig)
         status, text = (
@@ -74,8 +91,8 @@ def open311_error(request: Request, exc: Exception) -> Response:
             _description("服务暂不可用，请稍后重试", "service unavailable; try again later"),
         )
     else:
-        log.exception("open311: unexpected error", exc_info=exc)
-        status, text = 500, _description("服务器内部错误", "internal server error")
+        error_id = log_unexpected(f"{request.method} {request.url.path}", exc)
+        return internal_error_document(request.url.path, error_id)
     return error_response(fmt, status, text, headers)
 
 
@@ -104,24 +121,41 @@ def _base(request: Request) -> str:
     return str(request.base_url)
 
 
-@router.get(f"{BASE}/discovery.{{fmt}}", summary="Open311 service discovery")
+@router.get(
+    f"{BASE}/discovery.{{fmt}}",
+    summary="Open311 service discovery",
+    responses=responses("the endpoints of this server"),
+)
 def discovery(request: Request, fmt: str) -> Response:
     return render(parse_format(fmt), "discovery", None, svc.discovery(_base(request)))
 
 
-@router.get(f"{BASE}/services.{{fmt}}", summary="Open311 services: the matters of the catalogue")
+@router.get(
+    f"{BASE}/services.{{fmt}}",
+    summary="Open311 services: the matters of the catalogue",
+    responses=responses("the services"),
+)
 def services(session: SessionDep, fmt: str) -> Response:
     f = parse_format(fmt)
     return render(f, "services", "service", svc.services(session))
 
 
-@router.get(f"{BASE}/services/{{service_code}}.{{fmt}}", summary="Open311 service definition")
+@router.get(
+    f"{BASE}/services/{{service_code}}.{{fmt}}",
+    summary="Open311 service definition",
+    responses=responses("the service's attributes"),
+)
 def service_definition(session: SessionDep, service_code: str, fmt: str) -> Response:
     f = parse_format(fmt)
-    return render(f, "service_definition", None, svc.definition(session, service_code))
+    code = params.service_code(service_code)
+    return render(f, "service_definition", None, svc.definition(session, code))
 
 
-@router.post(f"{BASE}/requests.{{fmt}}", summary="Open311: create a service request")
+@router.post(
+    f"{BASE}/requests.{{fmt}}",
+    summary="Open311: create a service request",
+    responses=responses("the id of the new request"),
+)
 def create_request(session: SessionDep, now: NowDep, form: FormDep, fmt: str) -> Response:
     """Form-encoded (UTF-8): `api_key`, `service_code`, `lat`+`long` (WGS-84, or another datum
     named by `attribute[datum]`), `description`, `media_url`, `attribute[code]`, submitter."""
@@ -137,7 +171,11 @@ def create_request(session: SessionDep, now: NowDep, form: FormDep, fmt: str) ->
     return render(f, "service_requests", "request", [created])
 
 
-@router.get(f"{BASE}/requests.{{fmt}}", summary="Open311: query service requests")
+@router.get(
+    f"{BASE}/requests.{{fmt}}",
+    summary="Open311: query service requests",
+    responses=responses("the requests found"),
+)
 def find_requests(request: Request, session: SessionDep, now: NowDep, fmt: str) -> Response:
     f = parse_format(fmt)
     query = params.request_query(_query(request), now)
@@ -146,17 +184,24 @@ def find_requests(request: Request, session: SessionDep, now: NowDep, fmt: str) 
 
 
 @router.get(
-    f"{BASE}/requests/{{service_request_id}}.{{fmt}}", summary="Open311: one service request"
+    f"{BASE}/requests/{{service_request_id}}.{{fmt}}",
+    summary="Open311: one service request",
+    responses=responses("the request"),
 )
 def get_request(
     request: Request, session: SessionDep, service_request_id: str, fmt: str
 ) -> Response:
     f = parse_format(fmt)
-    found = queries.get_request(session, service_request_id, base_url=_base(request))
+    request_id = params.request_id(service_request_id)
+    found = queries.get_request(session, request_id, base_url=_base(request))
     return render(f, "service_requests", "request", [found])
 
 
-@router.get(f"{BASE}/servicerequestupdates.{{fmt}}", summary="Open311 (mySociety): request updates")
+@router.get(
+    f"{BASE}/servicerequestupdates.{{fmt}}",
+    summary="Open311 (mySociety): request updates",
+    responses=responses("the updates found"),
+)
 def request_updates(request: Request, session: SessionDep, now: NowDep, fmt: str) -> Response:
     f = parse_format(fmt)
     query = params.update_query(_query(request), now)

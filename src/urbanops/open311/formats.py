@@ -162,3 +162,46 @@ def absolute_url(base_url: str, value: Any) -> str | None:
     if value.startswith("/") and not value.startswith("//"):
         return base_url.rstrip("/") + value
     return None
+
+
+def internal_error_document(path: str, error_id: str) -> Response:
+    """A 500 as an Open311 error document, in the format of `path`, naming the id of its log
+    entry (nothing of the cause)."""
+    from urbanops.core.web import internal_error_text
+
+    zh, en = internal_error_text(error_id)
+    return error_response(format_of_path(path), 500, f"{zh} / {en}")
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "description": "Open311 errors (JSON); the .xml paths answer <errors><error>…</error></errors>",
+    "items": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+    },
+}
+
+
+def _document(description: str, json_schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": json_schema or {}},
+            "text/xml": {"schema": {"type": "string"}},
+        },
+    }
+
+
+def responses(ok: str) -> dict[int | str, dict[str, Any]]:
+    """The answers of an Open311 route for the OpenAPI description: the document in JSON or
+    XML (by the path's suffix), or an Open311 error document."""
+    return {
+        200: _document(ok),
+        400: _document("参数无效 / invalid parameters", ERROR_SCHEMA),
+        403: _document("api_key 缺失或无效 / api_key missing or invalid", ERROR_SCHEMA),
+        404: _document("未找到 / not found", ERROR_SCHEMA),
+        500: _document("服务器内部错误（附错误编号）/ internal error, with its id", ERROR_SCHEMA),
+        503: _document("服务暂不可用 / service unavailable", ERROR_SCHEMA),
+    }

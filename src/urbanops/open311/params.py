@@ -19,7 +19,8 @@ from fastapi import Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from urbanops.core.errors import InvalidInput, PermissionDenied
+from urbanops.core.errors import InvalidInput, NotFound, PermissionDenied
+from urbanops.core.types import EARLIEST, LATEST, has_control, in_window
 from urbanops.open311.schemas import NewRequest, RequestQuery, UpdateQuery, Window
 
 Params = Mapping[str, list[str]]
@@ -32,6 +33,10 @@ MAX_IDS = 1000
 MAX_DESCRIPTION = 4000
 MAX_MEDIA = 9
 STATUSES = ("open", "closed")
+MAX_REQUEST_ID = 20  # case numbers: `case.number` is String(20)
+MAX_CODE = 32
+# parameters whose text may span lines (newlines and tabs allowed, other control characters not)
+MULTILINE = frozenset({"description"})
 
 _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 # '+' of a time zone that a client forgot to percent-encode arrives as a space
@@ -144,9 +149,25 @@ def _too_large() -> InvalidInput:
 # --- single parameters ------------------------------------------------------------------------------
 
 
+def _control(name: str) -> InvalidInput:
+    return _bad(
+        f"参数 {name} 含有不允许的控制字符",
+        f"{name} must not contain control characters",
+        name,
+    )
+
+
+def checked(name: str, value: str) -> str:
+    """`value` if it holds no control character (newlines and tabs allowed in MULTILINE
+    parameters): NUL and the like can neither be stored nor shown."""
+    if has_control(value, multiline=name in MULTILINE):
+        raise _control(name)
+    return value
+
+
 def one(params: Params, name: str) -> str | None:
     """A scalar parameter, stripped; empty counts as absent; two different values are refused."""
-    values = [v.strip() for v in params.get(name, ()) if v.strip()]
+    values = [checked(name, v.strip()) for v in params.get(name, ()) if v.strip()]
     if not values:
         return None
     if len(set(values)) > 1:
@@ -159,7 +180,7 @@ def many(params: Params, name: str) -> list[str]:
     out: list[str] = []
     for value in params.get(name, ()):
         for item in value.split(","):
-            item = item.strip()
+            item = checked(name, item.strip())
             if item and item not in out:
                 out.append(item)
     return out
@@ -207,6 +228,13 @@ def w3c_datetime(name: str, raw: str) -> datetime:
             f"{name} must include a time zone (Z or ±HH:MM)",
             name,
         )
+    if not in_window(parsed):
+        first, last = EARLIEST.date().isoformat(), LATEST.date().isoformat()
+        raise _bad(
+            f"{name} 须在 {first} 到 {last} 之间",
+            f"{name} must lie between {first} and {last}",
+            name,
+        )
     return parsed
 
 
@@ -242,6 +270,27 @@ def _page(params: Params) -> tuple[int, int]:
 
 
 # --- the endpoints' parameters ----------------------------------------------------------------------
+
+
+def request_id(raw: str) -> str:
+    """The id in `requests/{id}.{fmt}`: a case number. One that no case can have (too long,
+    control characters) is simply not found."""
+    if len(raw) > MAX_REQUEST_ID or has_control(raw):
+        raise NotFound(
+            "该服务请求不存在",
+            code="open311_unknown_request",
+            message_en="no such service request",
+        )
+    return raw
+
+
+def service_code(raw: str) -> str:
+    """The code in `services/{code}.{fmt}`; one that no service can have is not found."""
+    if len(raw) > MAX_CODE or has_control(raw):
+        raise NotFound(
+            "该服务代码不存在", code="open311_unknown_service", message_en="no such service_code"
+        )
+    return raw
 
 
 def request_query(params: Params, now: datetime) -> RequestQuery:
@@ -320,7 +369,12 @@ def _reporter_name(first: str, last: str) -> str:
 
 def _media(params: Params) -> list[str]:
     # URLs may contain commas: only repetition makes a list here
-    urls = [v.strip() for k in ("media_url", "media_url[]") for v in params.get(k, ()) if v.strip()]
+    urls = [
+        checked("media_url", v.strip())
+        for k in ("media_url", "media_url[]")
+        for v in params.get(k, ())
+        if v.strip()
+    ]
     if len(urls) > MAX_MEDIA:
         raise _bad(f"media_url 最多 {MAX_MEDIA} 个", f"at most {MAX_MEDIA} media_url", "media_url")
     for url in urls:  # what they may name is the service's to check (`photos.media_refs`)
@@ -345,7 +399,7 @@ def _attributes(params: Params) -> dict[str, list[str]]:
                 f"malformed attribute parameter {key!r}",
                 key,
             )
-        items = [v.strip() for v in values if v.strip()]
+        items = [checked(key, v.strip()) for v in values if v.strip()]
         if items:
             out.setdefault(match.group(1), []).extend(items)
     return out

@@ -12,14 +12,14 @@ from urbanops.cases.queries import require_role
 from urbanops.catalogue import service as catalogue
 from urbanops.core.settings import get_settings
 from urbanops.core.storage import photo_store
-from urbanops.core.web import NowDep, SessionDep, run_in_transaction
+from urbanops.core.web import PROBLEM_RESPONSES, NowDep, SessionDep, run_in_transaction
 from urbanops.identity.deps import CallerDep, current_caller, oauth2
 from urbanops.identity.roles import ActorKind
 from urbanops.reports import photos
 from urbanops.reports.schemas import ReportIn, ReportOut, SuggestionOut
 from urbanops.reports.service import IntakeResult, submit_report
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = APIRouter(prefix="/api/v1", tags=["reports"], responses=PROBLEM_RESPONSES)
 
 MESSAGES = {
     "dispatched": "已受理并派遣至{unit}，案件编号 {number}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Request, Response, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
@@ -20,7 +20,8 @@ from urbanops.core.geo import Datum
 from urbanops.core.security import cookie_secure
 from urbanops.core.settings import get_settings
 from urbanops.core.storage import photo_store
-from urbanops.core.web import NowDep, SessionDep, problem
+from urbanops.core.types import DbId, Line, Text
+from urbanops.core.web import PROBLEM_RESPONSES, NowDep, SessionDep, problem
 from urbanops.identity import citizens
 from urbanops.identity.deps import CITIZEN_COOKIE, CitizenDep
 from urbanops.notifications.models import Notification
@@ -30,11 +31,11 @@ from urbanops.reports.models import Report
 from urbanops.reports.schemas import ReportIn, ReportOut
 from urbanops.reports.service import submit_report
 
-router = APIRouter(prefix="/api/v1/citizen", tags=["citizen app"])
+router = APIRouter(prefix="/api/v1/citizen", tags=["citizen app"], responses=PROBLEM_RESPONSES)
 
 
 class CodeIn(BaseModel):
-    phone: str = Field(max_length=20)
+    phone: Line = Field(max_length=20)
 
 
 class CodeOut(BaseModel):
@@ -43,8 +44,8 @@ class CodeOut(BaseModel):
 
 
 class SignInIn(BaseModel):
-    phone: str = Field(max_length=20)
-    code: str = Field(max_length=10)
+    phone: Line = Field(max_length=20)
+    code: Line = Field(max_length=10)
 
 
 class ProfileOut(BaseModel):
@@ -57,9 +58,9 @@ class ProfileOut(BaseModel):
 
 class ProfileIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    nickname: str | None = Field(default=None, max_length=32)
-    home_town_code: str | None = Field(default=None, max_length=9)
-    language: str | None = Field(default=None, max_length=5)
+    nickname: Line | None = Field(default=None, max_length=32)
+    home_town_code: Line | None = Field(default=None, max_length=9)
+    language: Line | None = Field(default=None, max_length=5)
 
 
 class PhotoOut(BaseModel):
@@ -76,12 +77,14 @@ class CitizenReportIn(BaseModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     datum: Datum = Datum.wgs84
-    description: str = Field(default="", max_length=2000)
-    category_code: str | None = Field(default=None, max_length=32)
-    matter_code: str | None = Field(default=None, pattern=r"^\d{5}$")
-    address: str = Field(default="", max_length=256)
-    photo_ids: list[str] = Field(default_factory=list, max_length=9)
-    idempotency_key: str = Field(min_length=8, max_length=80)
+    description: Text = Field(default="", max_length=2000)
+    category_code: Line | None = Field(default=None, max_length=32)
+    matter_code: str | None = Field(default=None, pattern=r"^[0-9]{5}$")
+    address: Line = Field(default="", max_length=256)
+    photo_ids: list[Annotated[Line, Field(max_length=2048)]] = Field(
+        default_factory=list, max_length=9
+    )
+    idempotency_key: Line = Field(min_length=8, max_length=80)
 
 
 class MyCaseOut(BaseModel):
@@ -134,13 +137,15 @@ class PublicCaseOut(BaseModel):
 class RateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rating: int = Field(ge=1, le=5)
-    comment: str = Field(default="", max_length=500)
+    comment: Text = Field(default="", max_length=500)
 
 
 class DisputeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=500)
-    photo_ids: list[str] = Field(default_factory=list, max_length=9)
+    reason: Text = Field(min_length=1, max_length=500)
+    photo_ids: list[Annotated[Line, Field(max_length=2048)]] = Field(
+        default_factory=list, max_length=9
+    )
 
 
 class NotificationOut(BaseModel):
@@ -392,7 +397,7 @@ def public_case(session: Any, case_id: int, citizen_id: int | None, now: datetim
 
 @router.get("/cases/{case_id}", response_model=PublicCaseOut)
 def case_detail(
-    session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: int
+    session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: DbId
 ) -> PublicCaseOut:
     owned = session.scalar(
         select(Report.id).where(Report.case_id == case_id, Report.reporter_citizen_id == citizen.id)
@@ -406,7 +411,7 @@ def case_detail(
 
 @router.post("/cases/{case_id}/rate", response_model=PublicCaseOut)
 def rate(
-    session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: int, body: RateIn
+    session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: DbId, body: RateIn
 ) -> PublicCaseOut:
     cases.rate_case(
         session,
@@ -421,7 +426,7 @@ def rate(
 
 @router.post("/cases/{case_id}/dispute", response_model=PublicCaseOut)
 def dispute(
-    session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: int, body: DisputeIn
+    session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: DbId, body: DisputeIn
 ) -> PublicCaseOut:
     """ "Not fixed": within the window the case reopens for rework, with the citizen's photos."""
     media = photos.photo_urls(session, body.photo_ids, citizen_id=citizen.id)
@@ -480,7 +485,9 @@ def mark_read(session: SessionDep, now: NowDep, citizen: CitizenDep) -> Response
 
 
 @router.get("/stations", response_model=list[StationOut])
-def stations(session: SessionDep, town_code: str | None = None) -> list[StationOut]:
+def stations(
+    session: SessionDep, town_code: Annotated[Line | None, Query(max_length=9)] = None
+) -> list[StationOut]:
     stmt = select(ServiceStation).order_by(ServiceStation.town_code, ServiceStation.id)
     if town_code:
         stmt = stmt.where(ServiceStation.town_code == town_code)

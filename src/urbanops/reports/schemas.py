@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from urbanops.core.geo import Datum
+from urbanops.core.types import Line, Text
 
 
 class ReportIn(BaseModel):
@@ -15,15 +17,15 @@ class ReportIn(BaseModel):
     lat: float = Field(ge=-90, le=90, description="latitude in `datum`")
     lon: float = Field(ge=-180, le=180, description="longitude in `datum`")
     datum: Datum = Datum.wgs84
-    description: str = Field(default="", max_length=4000)
-    matter_code: str | None = Field(default=None, pattern=r"^\d{5}$")
-    category_code: str | None = Field(default=None, max_length=32)
-    address: str = Field(default="", max_length=256)
-    idempotency_key: str | None = Field(default=None, min_length=8, max_length=80)
-    media: list[str] = Field(default_factory=list, max_length=9)
-    reporter_name: str = Field(default="", max_length=64)
-    reporter_phone: str = Field(default="", max_length=20)
-    external_id: str | None = Field(default=None, max_length=100)
+    description: Text = Field(default="", max_length=4000)
+    matter_code: str | None = Field(default=None, pattern=r"^[0-9]{5}$")
+    category_code: Line | None = Field(default=None, max_length=32)
+    address: Line = Field(default="", max_length=256)
+    idempotency_key: Line | None = Field(default=None, min_length=8, max_length=80)
+    media: list[Annotated[Line, Field(max_length=2048)]] = Field(default_factory=list, max_length=9)
+    reporter_name: Line = Field(default="", max_length=64)
+    reporter_phone: Line = Field(default="", max_length=20)
+    external_id: Line | None = Field(default=None, max_length=100)
 
 
 class SuggestionOut(BaseModel):

@@ -113,8 +113,9 @@ def test_gcj02_coordinates_are_converted_by_the_datum_attribute(
 
 
 def test_xml_post_and_get(o311: TestClient, api_key: str) -> None:
-    # markup is escaped, and characters XML 1.0 cannot carry are left out
-    root = xml_root(post(o311, api_key, fmt="xml", description="<b>满了</b> & 臭\x07"))
+    # markup is escaped; control characters (which XML 1.0 cannot carry) are refused (at the
+    # end: a refused request rolls back what the test wrote, the API key too)
+    root = xml_root(post(o311, api_key, fmt="xml", description="<b>满了</b> & 臭"))
     assert root.tag == "service_requests"
     [request] = root.findall("request")
     number = request.findtext("service_request_id")
@@ -149,6 +150,9 @@ def test_xml_post_and_get(o311: TestClient, api_key: str) -> None:
 
     root = xml_root(o311.get(f"{BASE}/requests.xml?jurisdiction_id=dg.gov.cn"))
     assert number in [r.findtext("service_request_id") for r in root.findall("request")]
+    refused = xml_root(post(o311, api_key, fmt="xml", description="满了\x07"))
+    assert refused.tag == "errors"
+    assert "description" in (refused.findtext("error/description") or "")
 
 
 def _submit(session: Session, lat: float, lon: float, **kw: object) -> Case:
