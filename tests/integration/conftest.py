@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -61,16 +61,22 @@ def staff(session: Session, unit_ids: dict[str, int]) -> dict[str, Staff]:
 @pytest.fixture
 def client(session: Session) -> Iterator[TestClient]:
     app = create_app()
-
-    async def _session() -> AsyncIterator[Session]:
-        async for s in request_session(
-            session, close=False
-        ):  # commit or roll back as in production
-            yield s
-
-    app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_session] = per_request(session)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+def per_request(session: Session) -> Callable[[], AsyncIterator[Session]]:
+    """`get_session` for a test's own session: each request starts after what the test wrote so
+    far (committed to the test's savepoint, as production data is committed before a request)
+    and commits or rolls back exactly as in production."""
+
+    async def _session() -> AsyncIterator[Session]:
+        session.commit()
+        async for s in request_session(session, close=False):
+            yield s
+
+    return _session
 
 
 def token(client: TestClient, username: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,9 +17,9 @@ import uvicorn
 from sqlalchemy.orm import Session
 
 from urbanops.app import create_app
-from urbanops.core.web import get_now, get_session, request_session
+from urbanops.core.web import get_now, get_session
 
-from ..conftest import NOW
+from ..conftest import NOW, per_request
 from .conftest import HUMEN
 
 georeport = pytest.importorskip("georeport")
@@ -31,13 +31,7 @@ def server(session: Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     app = create_app()
 
-    async def _session() -> AsyncIterator[Session]:
-        async for s in request_session(
-            session, close=False
-        ):  # commit or roll back as in production
-            yield s
-
-    app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_session] = per_request(session)
     app.dependency_overrides[get_now] = lambda: NOW
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     srv = uvicorn.Server(config)
