@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from urbanops.core.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    ServiceBusy,
 )
 from urbanops.core.settings import get_settings
 from urbanops.identity.models import Citizen, CitizenSession, OtpChallenge, PhoneReveal
@@ -35,6 +37,7 @@ from urbanops.notifications.ports import ConsoleSms, sms_sender
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 MAX_ATTEMPTS = 5
 RESEND_SECONDS = 60
+LOCK_WAIT_SECONDS = 5.0
 
 
 def normalise_phone(raw: str) -> str:
@@ -61,6 +64,24 @@ def _digest(*parts: str) -> str:
     return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
+def _serialise(session: Session, *keys: str) -> None:
+    """Take a transaction-level advisory lock for each key, waiting at most LOCK_WAIT_SECONDS in
+    all (a request that would wait longer is told to try again, never left hanging). Tried, not
+    queued for: nobody waits while holding what another waits for, so no deadlock either."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    for key in keys:
+        take = text("SELECT pg_try_advisory_xact_lock(hashtext(:k))")
+        while not session.scalar(take, {"k": key}):
+            if time.monotonic() > deadline:
+                raise ServiceBusy(
+                    "请求过多，请稍后再获取验证码",
+                    code="otp_busy",
+                    message_en="too many requests at once; ask for a code again shortly",
+                    extra={"retry_after": 2},
+                )
+            time.sleep(0.02)
+
+
 @dataclass(frozen=True)
 class CodeIssued:
     expires_at: datetime
@@ -70,10 +91,9 @@ class CodeIssued:
 def request_code(session: Session, *, phone: str, ip: str, now: datetime) -> CodeIssued:
     phone = normalise_phone(phone)
     cfg = get_settings().auth
-    # one request at a time per phone, then per address (always in this order: no deadlock),
-    # held to the end of the transaction, so each request counts the codes committed before it
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"otp:{phone}"})
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"otp-ip:{ip}"})
+    # one request at a time per phone, then per address, to the end of the transaction: each
+    # request counts the codes committed before it
+    _serialise(session, f"otp:{phone}", f"otp-ip:{ip}")
     hour_ago = now - timedelta(hours=1)
     per_phone = (
         session.scalar(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -12,6 +13,9 @@ from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from urbanops.app import create_app
+from urbanops.core.clock import utcnow
+from urbanops.core.errors import ServiceBusy
+from urbanops.identity import citizens
 from urbanops.identity.models import OtpChallenge
 from urbanops.notifications.delivery import SEND_TASK
 from urbanops.notifications.models import OutboundSms
@@ -71,3 +75,21 @@ def test_simultaneous_requests_for_one_phone_make_one_code(
             {"t": SEND_TASK, "ids": list(sms)},
         )
         assert len(sms) == 1 and jobs == 1
+
+
+def test_a_request_that_would_wait_too_long_is_told_to_come_back(
+    committed: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction stuck holding the phone's lock delays other requests a bounded time only."""
+    monkeypatch.setattr(citizens, "LOCK_WAIT_SECONDS", 0.5)
+    with committed() as holder, committed() as s:
+        holder.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"otp:{PHONE}"})
+        started = time.monotonic()
+        with pytest.raises(ServiceBusy) as busy:
+            citizens.request_code(s, phone=PHONE, ip="10.0.0.9", now=utcnow())
+        assert busy.value.code == "otp_busy" and time.monotonic() - started < 5
+        s.rollback()
+        holder.rollback()
+        issued = citizens.request_code(s, phone=PHONE, ip="10.0.0.9", now=utcnow())
+        assert issued.expires_at > utcnow()
+        s.rollback()
