@@ -73,7 +73,7 @@ def per_request(session: Session) -> Callable[[], AsyncIterator[Session]]:
 
     async def _session() -> AsyncIterator[Session]:
         session.commit()
-        async for s in request_session(session, close=False):
+        async with request_session(session, close=False) as s:
             yield s
 
     return _session

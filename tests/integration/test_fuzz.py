@@ -26,7 +26,6 @@ from urbanops.identity.models import Citizen, CitizenSession
 from urbanops.identity.roles import Role
 
 from .conftest import PASSWORD, token
-from .test_no_server_errors import inline_rollback_client  # noqa: F401  (the `client` fixture)
 
 EXAMPLES = 12  # per operation and caller: ~40 operations x 3 callers stay well under a minute
 

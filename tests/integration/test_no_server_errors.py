@@ -8,8 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Iterator
-from contextlib import aclosing
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,10 +19,8 @@ from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from urbanops.app import create_app
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.core.clock import utcnow
-from urbanops.core.web import get_session, request_session
 from urbanops.identity import citizens
 from urbanops.identity.models import Citizen, CitizenSession
 from urbanops.identity.service import create_api_key
@@ -35,24 +32,6 @@ from .open311.conftest import BASE, assert_error
 HUMEN = {"lat": 22.8191, "lon": 113.6968}
 BEYOND_BIGINT = str(2**63)
 BEYOND_INT = str(2**31)
-
-
-@pytest.fixture(name="client")
-def inline_rollback_client(session: Session) -> Iterator[TestClient]:
-    """The API client on the test's session, as `conftest.client`, except that the request's
-    session generator is closed where the request fails (`aclosing`): the rollback then runs
-    before the answer, not later from the garbage collector, where it raced the next request
-    and the test's own teardown."""
-    app = create_app()
-
-    async def _session() -> AsyncIterator[Session]:
-        async with aclosing(request_session(session, close=False)) as running:
-            async for s in running:
-                yield s
-
-    app.dependency_overrides[get_session] = _session
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
 
 
 @pytest.fixture

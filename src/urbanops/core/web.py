@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -34,15 +35,19 @@ async def get_session() -> AsyncIterator[Session]:
     Async so that opening and closing the session costs no trip to a worker thread; committing
     or rolling back takes one only when the route left a transaction open (`run_in_transaction`
     leaves none)."""
-    async for session in request_session(session_factory()()):
+    async with request_session(session_factory()()) as session:
         yield session
 
 
+@asynccontextmanager
 async def request_session(session: Session, *, close: bool = True) -> AsyncIterator[Session]:
     """Run a request on `session`: commit when the route returns, roll back when it raises.
     Tests drive their own session (inside a rolled-back outer transaction) through this too,
     with `close=False` so that their objects stay attached: a route that raises after writing
-    fails its test exactly as it fails in production."""
+    fails its test exactly as it fails in production. A context manager, not a generator to
+    iterate: a failing route's exception reaches it at once, so the rollback runs before the
+    answer is sent (an abandoned inner generator would be closed later by the garbage collector,
+    racing the next request)."""
     session.info[_REQUEST_TRANSACTION] = True
     try:
         yield session
