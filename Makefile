@@ -40,7 +40,7 @@ browser-deps:
 	fi
 
 # pytest exits 5 when it collects nothing: that is not a failure of the suite
-test: install browser-deps
+test: install browser-deps check
 	$(BIN)/pytest -q -p no:cacheprovider || [ $$? -eq 5 ]
 
 test-fast: install

@@ -67,7 +67,7 @@ def database_url() -> Iterator[str]:
         import pgserver
 
         with tempfile.TemporaryDirectory(prefix="urbanops-pg-") as tmp:
-            server = pgserver.get_server(tmp, cleanup_mode="stop")
+            server = pgserver.get_server(tmp, cleanup_mode="stop")  # type: ignore[attr-defined]
             server.psql("CREATE DATABASE urbanops_test;")
             yield f"postgresql+psycopg://postgres:@/urbanops_test?host={tmp}"
             db.get_engine().dispose()
@@ -98,6 +98,8 @@ def session(engine: Engine) -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.close()
-        outer.rollback()
-        connection.close()
+        try:
+            session.close()
+            outer.rollback()
+        finally:
+            connection.close()  # even when the rollback fails: an open one would block the rest

@@ -84,7 +84,7 @@ CHECKS = [not_a_server_error, response_schema_conformance]
 @schema.parametrize()
 @SETTINGS
 def test_fuzz_as_staff(
-    case: schemathesis.Case, client: TestClient, callers: dict[str, dict[str, str]]
+    case: schemathesis.Case[Any], client: TestClient, callers: dict[str, dict[str, str]]
 ) -> None:
     case.call_and_validate(headers=callers["staff"], checks=CHECKS, app=client.app)
 
@@ -92,7 +92,7 @@ def test_fuzz_as_staff(
 @schema.parametrize()
 @SETTINGS
 def test_fuzz_as_citizen(
-    case: schemathesis.Case, client: TestClient, callers: dict[str, dict[str, str]]
+    case: schemathesis.Case[Any], client: TestClient, callers: dict[str, dict[str, str]]
 ) -> None:
     case.call_and_validate(headers=callers["citizen"], checks=CHECKS, app=client.app)
 
@@ -100,6 +100,6 @@ def test_fuzz_as_citizen(
 @schema.parametrize()
 @SETTINGS
 def test_fuzz_with_an_api_key(
-    case: schemathesis.Case, client: TestClient, callers: dict[str, dict[str, str]]
+    case: schemathesis.Case[Any], client: TestClient, callers: dict[str, dict[str, str]]
 ) -> None:
     case.call_and_validate(headers=callers["api_key"], checks=CHECKS, app=client.app)

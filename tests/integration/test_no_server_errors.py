@@ -80,14 +80,16 @@ def send(
     """A request with a JSON body written with ASCII escapes, so that it can carry what JSON
     can and UTF-8 cannot (lone surrogates, "\\ud800")."""
     if body is None:
-        return client.request(method, url, headers=headers)
+        plain: Response = client.request(method, url, headers=headers)
+        return plain
     content = json.dumps(body).encode()
-    return client.request(
+    sent: Response = client.request(
         method,
         url,
         content=content,
         headers={**(headers or {}), "content-type": "application/json"},
     )
+    return sent
 
 
 def counts(session: Session) -> tuple[int, int, int]:

@@ -63,7 +63,9 @@ def _embedded_url(home: Path) -> str:
     if _embedded is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _embedded = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+            _embedded = pgserver.get_server(  # type: ignore[attr-defined]
+                str(data_dir), cleanup_mode="stop"
+            )
     exists = _embedded.psql("SELECT 1 FROM pg_database WHERE datname = 'urbanops';")
     if "1 row" not in exists:
         _embedded.psql("CREATE DATABASE urbanops;")
@@ -156,12 +158,12 @@ def unit_of_work() -> Iterator[Session]:
 
 
 def ping(session: Session) -> bool:
-    return session.execute(text("SELECT 1")).scalar_one() == 1
+    return bool(session.execute(text("SELECT 1")).scalar_one() == 1)
 
 
 # --- rows written with a Core INSERT, kept as ORM instances -------------------------------------
 
-_PG = postgresql.dialect()
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 @cache

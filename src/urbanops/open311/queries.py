@@ -135,7 +135,7 @@ def _requests(session: Session, cases: Sequence[Case], base_url: str) -> list[Se
         matter = snap.matters.get(case.matter_code or "")
         updated = case.closed_at if status is S.closed and case.closed_at else case.updated_at
         town = areas.town_name(session, case.town_code) if case.town_code else None
-        first_media = (media_urls(media.get(case.id)) or [None])[0]
+        first_media = next(iter(media_urls(media.get(case.id))), None)
         out.append(
             ServiceRequest(
                 service_request_id=case.number,
@@ -245,7 +245,7 @@ def find_updates(session: Session, query: UpdateQuery, *, base_url: str) -> list
             status=update_status(event.action, event.to_status),
             updated_datetime=w3c(event.at),
             description=_update_description(event),
-            media_url=absolute_url(base_url, (media_urls(event.attachments) or [None])[0]) or "",
+            media_url=absolute_url(base_url, next(iter(media_urls(event.attachments)), None)) or "",
             external_status_code=event.to_status,
         )
         for event, number in rows

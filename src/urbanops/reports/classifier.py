@@ -199,7 +199,8 @@ class TextClassifier:
         proba = expit(scores)
         if self._binary:
             return np.array([1.0 - proba[0], proba[0]])
-        return proba / proba.sum()
+        normalised: np.ndarray = proba / proba.sum()
+        return normalised
 
     def suggest(self, text: str, k: int = 3) -> list[Suggestion]:
         """The ``k`` likeliest matters for ``text``, most confident first.

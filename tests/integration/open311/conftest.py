@@ -101,7 +101,8 @@ def post(client: TestClient, key: str, fmt: str = "json", **fields: Any) -> Resp
     }
     data.update(fields)
     data = {k: v for k, v in data.items() if v is not None}
-    return client.post(f"{BASE}/requests.{fmt}", data=data)
+    response: Response = client.post(f"{BASE}/requests.{fmt}", data=data)
+    return response
 
 
 def xml_root(response: Response) -> ET.Element:
@@ -118,7 +119,7 @@ def assert_error(response: Response, status: int, fmt: str = "json", contains: s
         body = response.json()
         assert isinstance(body, list) and len(body) == 1, body
         assert body[0]["code"] == status
-        description = body[0]["description"]
+        description = str(body[0]["description"])
     else:
         root = xml_root(response)
         assert root.tag == "errors"

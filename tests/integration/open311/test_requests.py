@@ -33,7 +33,8 @@ def get_one(client: TestClient, request_id: str) -> dict[str, object]:
     body = r.json()
     validate("requests.json", body)
     assert len(body) == 1
-    return body[0]
+    one: dict[str, object] = body[0]
+    return one
 
 
 def test_post_creates_a_dispatched_case(o311: TestClient, session: Session, api_key: str) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -164,11 +166,12 @@ def test_dispute_after_the_window_is_refused(
         headers=h,
     ).json()
     case_id = rep["case_id"]
-    for who, fn, kw in [
+    steps: list[tuple[str, Callable[..., object], dict[str, Any]]] = [
         ("humen", cases.start_case, {}),
         ("humen", cases.submit_result, {"note": "ok"}),
         ("inspector", cases.verify_case, {}),
-    ]:
+    ]
+    for who, fn, kw in steps:
         fn(session, actor=staff[who].actor, now=NOW, case_id=case_id, **kw)
     citizen = cases.get_case(session, case_id)
     citizen.closed_at = NOW - timedelta(days=8)
@@ -220,7 +223,7 @@ def test_staff_see_masked_phones_and_reveal_is_logged(
         headers=token(client, "t_chief"),
     )
     assert r.status_code == 403
-    before = session.scalar(select(func.count()).select_from(PhoneReveal))
+    before = session.scalar(select(func.count()).select_from(PhoneReveal)) or 0
     from urbanops.identity import service as identity
     from urbanops.identity.roles import Role
 

@@ -206,8 +206,10 @@ def test_two_matters_make_a_working_binary_model() -> None:
     suggestions = binary.suggest("这条路的路灯不亮")
     assert [s.matter_code for s in suggestions] == ["01037", "01023"]
     assert sum(s.confidence for s in suggestions) == pytest.approx(1.0)
+    probabilities = binary.probabilities("井盖")
+    assert probabilities is not None
     np.testing.assert_allclose(
-        binary.probabilities("井盖"), binary.pipeline.predict_proba(["井盖"])[0], atol=1e-12
+        probabilities, binary.pipeline.predict_proba(["井盖"])[0], atol=1e-12
     )
 
 
