@@ -102,6 +102,7 @@ def upload_photo(
 ) -> UploadedPhoto:
     """A photo for staff (before/after photos of a case action) or another system: its `id`
     goes into `photos` of a case action, `media` of a report, or Open311's `media_url`."""
+    require_role(caller.actor)  # an account without roles uploads nothing either
     data = photo.file.read(get_settings().intake.max_photo_bytes + 1)
     user_id = caller.actor.id if caller.actor.kind is ActorKind.staff else None
     row = photos.store_photo(session, data, now=now, user_id=user_id)

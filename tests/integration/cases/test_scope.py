@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy.orm import Session
 
 from urbanops.identity import service as identity
@@ -62,6 +65,16 @@ def test_an_account_without_roles_files_no_report(client: TestClient, session: S
     h = token(client, account(session, "nobody", []))
     r = client.post("/api/v1/reports", json={**HUMEN, "matter_code": "06042"}, headers=h)
     assert r.status_code == 403 and r.json()["code"] == "no_role"
+    photo = client.post(
+        "/api/v1/photos", files={"photo": ("a.png", _png(), "image/png")}, headers=h
+    )
+    assert photo.status_code == 403 and photo.json()["code"] == "no_role"
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(out, "PNG")
+    return out.getvalue()
 
 
 def test_a_unit_handler_reads_its_units_cases_only(
