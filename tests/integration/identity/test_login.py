@@ -102,9 +102,9 @@ def test_failed_attempts_are_kept_and_the_lockout_is_logged(
             _login(client, name, f"secret-guess-{i}")
     assert _login(client, name, PASSWORD).status_code == 429
     attempts = session.execute(
-        select(LoginAttempt.username, LoginAttempt.ip, LoginAttempt.succeeded).order_by(
-            LoginAttempt.id
-        )
+        select(LoginAttempt.username, LoginAttempt.ip, LoginAttempt.succeeded)
+        .where(LoginAttempt.username == name)
+        .order_by(LoginAttempt.id)
     ).all()
     assert attempts == [(name, "testclient", False)] * 6
     locks = [r for r in caplog.records if "locked" in r.getMessage()]
@@ -113,7 +113,9 @@ def test_failed_attempts_are_kept_and_the_lockout_is_logged(
     assert name in text and "testclient" in text and "secret-guess" not in text
     clock.now += timedelta(minutes=16)
     assert _login(client, name, PASSWORD).status_code == 200
-    last = session.scalars(select(LoginAttempt).order_by(LoginAttempt.id.desc())).first()
+    last = session.scalars(
+        select(LoginAttempt).where(LoginAttempt.username == name).order_by(LoginAttempt.id.desc())
+    ).first()
     assert last is not None and last.succeeded
 
 
