@@ -38,6 +38,7 @@ _matrix_cache: RefCache[
 def invalidate() -> None:
     _index.invalidate()
     _matrix_cache.invalidate()
+    _town_names.invalidate()
 
 
 def area_index(session: Session) -> geo.AreaIndex:
@@ -136,9 +137,22 @@ def unit_name(session: Session, unit_id: int) -> str:
     return name
 
 
+_town_names: RefCache[dict[str, str]] = RefCache(REFRESH_SECONDS)
+
+
+def town_names(session: Session) -> dict[str, str]:
+    """Town code → name, cached like the matrix (names change rarely): a list of cases reads
+    every town's name without a statement, and never loads a polygon to get one."""
+    return _town_names.get(
+        lambda: dict(session.execute(select(Town.code, Town.name)).tuples().all())
+    )
+
+
 def town_name(session: Session, code: str) -> str | None:
-    town = session.get(Town, code)
-    return town.name if town else None
+    name = town_names(session).get(code)
+    if name is None:  # a town added since the cache was loaded
+        name = session.scalar(select(Town.name).where(Town.code == code))
+    return name
 
 
 _geojson: RefCache[bytes] = RefCache(3600)

@@ -8,11 +8,11 @@ for them) but still answer when asked for by id. Only cases from public sources 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, ScalarSelect, Select, select
+from sqlalchemy.orm import Session, aliased
 
 from urbanops.areas import service as areas
 from urbanops.cases.models import Case, CaseEvent
@@ -84,91 +84,84 @@ def _notice(case: Case, status: CaseStatus, unit: str | None, merged_into: str |
     return f"由{unit}处置 / handled by {unit}"
 
 
-def _requests(session: Session, cases: Sequence[Case], base_url: str) -> list[ServiceRequest]:
-    ids = [c.id for c in cases]
-    if not ids:
-        return []
-    # the newest public note of each case, and the media of the report that opened it
-    newest_notes = (
-        select(func.max(CaseEvent.id))
-        .where(CaseEvent.case_id.in_(ids), CaseEvent.public.is_(True), CaseEvent.note != "")
-        .group_by(CaseEvent.case_id)
+def _newest_public_note() -> ScalarSelect[str]:
+    """The note of the case's newest public timeline row that has one (a correlated subquery)."""
+    return (
+        select(CaseEvent.note)
+        .where(CaseEvent.case_id == Case.id, CaseEvent.public.is_(True), CaseEvent.note != "")
+        .order_by(CaseEvent.id.desc())
+        .limit(1)
+        .correlate(Case)
+        .scalar_subquery()
     )
-    notes: dict[int, str] = {
-        row.case_id: row.note
-        for row in session.execute(
-            select(CaseEvent.case_id, CaseEvent.note).where(CaseEvent.id.in_(newest_notes))
-        )
-    }
-    opening_reports = (
-        select(func.min(Report.id))
-        .where(Report.case_id.in_(ids), Report.is_supporter.is_(False))
-        .group_by(Report.case_id)
-    )
-    media: dict[int, list[Any]] = {
-        row.case_id: row.media
-        for row in session.execute(
-            select(Report.case_id, Report.media).where(Report.id.in_(opening_reports))
-        )
-    }
-    targets = {c.merged_into_id for c in cases if c.merged_into_id is not None}
-    numbers: dict[int, str] = (
-        {
-            row.id: row.number
-            for row in session.execute(select(Case.id, Case.number).where(Case.id.in_(targets)))
-        }
-        if targets
-        else {}
-    )
-    snap = catalogue.snapshot(session)
-    out = []
-    for case in cases:
-        status = CaseStatus(case.status)
-        unit = areas.unit_name(session, case.unit_id) if case.unit_id is not None else None
-        merged_into = numbers.get(case.merged_into_id) if case.merged_into_id is not None else None
-        label = STATUS_LABELS_ZH[status]
-        note = notes.get(case.id)
-        if status is S.merged:
-            status_notes = f"{label}：并入案件 {merged_into}"
-        else:
-            status_notes = f"{label}：{note}" if note else label
-        matter = snap.matters.get(case.matter_code or "")
-        updated = case.closed_at if status is S.closed and case.closed_at else case.updated_at
-        town = areas.town_name(session, case.town_code) if case.town_code else None
-        first_media = next(iter(media_urls(media.get(case.id))), None)
-        out.append(
-            ServiceRequest(
-                service_request_id=case.number,
-                status=_open311_status(status),
-                status_notes=status_notes,
-                service_name=matter.name if matter else None,
-                service_code=case.matter_code or "",
-                description=case.description or None,
-                agency_responsible=unit,
-                service_notice=_notice(case, status, unit, merged_into),
-                requested_datetime=w3c(case.reported_at),
-                updated_datetime=w3c(updated),
-                expected_datetime=w3c(case.due_at)
-                if case.stage == "handle" and case.due_at
-                else None,
-                address=case.address or town,
-                address_id=None,
-                zipcode=None,
-                lat=case.lat,
-                long=case.lon,
-                media_url=absolute_url(base_url, first_media),
-            )
-        )
-    return out
 
 
-def _public() -> Select[Case]:
-    return select(Case).where(Case.source.in_(PUBLIC_SOURCES))
+def _opening_media() -> ScalarSelect[list[Any]]:
+    """The media of the report that opened the case (a correlated subquery)."""
+    return (
+        select(Report.media)
+        .where(Report.case_id == Case.id, Report.is_supporter.is_(False))
+        .order_by(Report.id)
+        .limit(1)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+
+
+def _select_requests() -> Select[Case, str | None, str | None, list[Any] | None]:
+    """Public cases with all a service request shows, in one statement whatever the page size:
+    the number of the case a merged one joined, the newest public note, the opening photos.
+    Unit, town and matter names come from cached maps."""
+    target = aliased(Case)
+    return (
+        select(Case, target.number, _newest_public_note(), _opening_media())
+        .outerjoin(target, target.id == Case.merged_into_id)
+        .where(Case.source.in_(PUBLIC_SOURCES))
+    )
+
+
+def _request(
+    session: Session,
+    snap: catalogue.Snapshot,
+    row: Row[Case, str | None, str | None, list[Any] | None],
+    base_url: str,
+) -> ServiceRequest:
+    case, merged_into, note, media = row
+    status = CaseStatus(case.status)
+    unit = areas.unit_name(session, case.unit_id) if case.unit_id is not None else None
+    label = STATUS_LABELS_ZH[status]
+    if status is S.merged:
+        status_notes = f"{label}：并入案件 {merged_into}"
+    else:
+        status_notes = f"{label}：{note}" if note else label
+    matter = snap.matters.get(case.matter_code or "")
+    updated = case.closed_at if status is S.closed and case.closed_at else case.updated_at
+    town = areas.town_name(session, case.town_code) if case.town_code else None
+    first_media = next(iter(media_urls(media)), None)
+    return ServiceRequest(
+        service_request_id=case.number,
+        status=_open311_status(status),
+        status_notes=status_notes,
+        service_name=matter.name if matter else None,
+        service_code=case.matter_code or "",
+        description=case.description or None,
+        agency_responsible=unit,
+        service_notice=_notice(case, status, unit, merged_into),
+        requested_datetime=w3c(case.reported_at),
+        updated_datetime=w3c(updated),
+        expected_datetime=w3c(case.due_at) if case.stage == "handle" and case.due_at else None,
+        address=case.address or town,
+        address_id=None,
+        zipcode=None,
+        lat=case.lat,
+        long=case.lon,
+        media_url=absolute_url(base_url, first_media),
+    )
 
 
 def find_requests(session: Session, query: RequestQuery, *, base_url: str) -> list[ServiceRequest]:
-    """GET requests, newest first; ids override every other filter."""
-    stmt = _public()
+    """GET requests, newest first; ids override every other filter. One statement per page."""
+    stmt = _select_requests()
     if query.ids:
         stmt = stmt.where(Case.number.in_(query.ids))
     else:
@@ -188,19 +181,20 @@ def find_requests(session: Session, query: RequestQuery, *, base_url: str) -> li
             ]
             stmt = stmt.where(Case.status.in_(wanted))
         stmt = stmt.offset((query.page - 1) * query.page_size).limit(query.page_size)
-    cases = session.scalars(stmt.order_by(Case.reported_at.desc(), Case.id.desc())).all()
-    return _requests(session, cases, base_url)
+    rows = session.execute(stmt.order_by(Case.reported_at.desc(), Case.id.desc())).all()
+    snap = catalogue.snapshot(session)
+    return [_request(session, snap, row, base_url) for row in rows]
 
 
 def get_request(session: Session, request_id: str, *, base_url: str) -> ServiceRequest:
-    case = session.scalars(_public().where(Case.number == request_id)).one_or_none()
-    if case is None:
+    row = session.execute(_select_requests().where(Case.number == request_id)).one_or_none()
+    if row is None:
         raise NotFound(
             f"服务请求“{request_id}”不存在",
             code="open311_unknown_request",
             message_en=f"no service request {request_id!r}",
         )
-    return _requests(session, [case], base_url)[0]
+    return _request(session, catalogue.snapshot(session), row, base_url)
 
 
 # --- updates (mySociety extension) ------------------------------------------------------------------
