@@ -11,7 +11,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -61,12 +61,27 @@ def format_of_path(path: str) -> Format:
     return Format.json if path.endswith(".json") else Format.xml
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 def plain(value: Any) -> Any:
-    """Dataclasses (and lists of them) as dicts, keeping field order."""
+    """Dataclasses (and lists of them) as dicts, keeping field order. Unlike `asdict`, nothing
+    is deep-copied: the payloads are built per request and only read."""
+    if value is None or isinstance(value, str | int | float):
+        return value
     if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
+        return {name: plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
     return value
 
 

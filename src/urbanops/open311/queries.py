@@ -8,10 +8,11 @@ for them) but still answer when asked for by id. Only cases from public sources 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Row, ScalarSelect, Select, select
+from sqlalchemy import Row, ScalarSelect, Select, any_, select
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session, aliased
 
 from urbanops.areas import service as areas
@@ -68,9 +69,9 @@ def _open311_status(status: CaseStatus) -> str:
     return "open" if status in OPEN_STATUSES else "closed"
 
 
-def _notice(case: Case, status: CaseStatus, unit: str | None, merged_into: str | None) -> str:
+def _notice(row: Row[Any], status: CaseStatus, unit: str | None) -> str:
     if status is S.merged:
-        return f"已并入案件 {merged_into} / merged into case {merged_into}"
+        return f"已并入案件 {row.merged_into} / merged into case {row.merged_into}"
     if status is S.void:
         return "已作废，不再处理 / void: no further action"
     if status is S.closed:
@@ -79,8 +80,8 @@ def _notice(case: Case, status: CaseStatus, unit: str | None, merged_into: str |
         return "已处置，待核查 / handled; awaiting verification"
     if status is S.returned or unit is None:
         return "待指挥中心派遣处置单位 / awaiting dispatch by the command centre"
-    if case.stage == "handle" and case.due_at is not None:
-        return f"由{unit}处置，时限 {local_text(case.due_at)} / handled by {unit}, due {w3c(case.due_at)}"
+    if row.stage == "handle" and row.due_at is not None:
+        return f"由{unit}处置，时限 {local_text(row.due_at)} / handled by {unit}, due {w3c(row.due_at)}"
     return f"由{unit}处置 / handled by {unit}"
 
 
@@ -108,62 +109,87 @@ def _opening_media() -> ScalarSelect[list[Any]]:
     )
 
 
-def _select_requests() -> Select[Case, str | None, str | None, list[Any] | None]:
+def _any(values: Sequence[str]) -> Any:
+    """`= ANY(ARRAY[…])`: plain parameters, where `IN` would re-render the statement's text on
+    every execution (expanding parameters)."""
+    return any_(array(values))
+
+
+def _select_requests() -> Select[*tuple[Any, ...]]:
     """Public cases with all a service request shows, in one statement whatever the page size:
-    the number of the case a merged one joined, the newest public note, the opening photos.
-    Unit, town and matter names come from cached maps."""
-    target = aliased(Case)
+    the columns shown, the number of the case a merged one joined, the newest public note and
+    the opening photos. Unit, town and matter names come from cached maps."""
+    target = aliased(Case, name="merged_target")
     return (
-        select(Case, target.number, _newest_public_note(), _opening_media())
+        select(
+            Case.id,
+            Case.number,
+            Case.status,
+            Case.matter_code,
+            Case.description,
+            Case.address,
+            Case.lat,
+            Case.lon,
+            Case.town_code,
+            Case.unit_id,
+            Case.stage,
+            Case.reported_at,
+            Case.updated_at,
+            Case.closed_at,
+            Case.due_at,
+            target.number.label("merged_into"),
+            _newest_public_note().label("note"),
+            _opening_media().label("media"),
+        )
         .outerjoin(target, target.id == Case.merged_into_id)
-        .where(Case.source.in_(PUBLIC_SOURCES))
+        .where(Case.source == _any(PUBLIC_SOURCES))
     )
 
 
+# built once: a page is then a few `where` clauses on it and a cached compilation
+REQUESTS = _select_requests()
+
+
 def _request(
-    session: Session,
-    snap: catalogue.Snapshot,
-    row: Row[Case, str | None, str | None, list[Any] | None],
-    base_url: str,
+    session: Session, snap: catalogue.Snapshot, row: Row[Any], base_url: str
 ) -> ServiceRequest:
-    case, merged_into, note, media = row
-    status = CaseStatus(case.status)
-    unit = areas.unit_name(session, case.unit_id) if case.unit_id is not None else None
+    status = CaseStatus(row.status)
+    unit = areas.unit_name(session, row.unit_id) if row.unit_id is not None else None
     label = STATUS_LABELS_ZH[status]
     if status is S.merged:
-        status_notes = f"{label}：并入案件 {merged_into}"
+        status_notes = f"{label}：并入案件 {row.merged_into}"
     else:
-        status_notes = f"{label}：{note}" if note else label
-    matter = snap.matters.get(case.matter_code or "")
-    updated = case.closed_at if status is S.closed and case.closed_at else case.updated_at
-    town = areas.town_name(session, case.town_code) if case.town_code else None
-    first_media = next(iter(media_urls(media)), None)
+        status_notes = f"{label}：{row.note}" if row.note else label
+    matter = snap.matters.get(row.matter_code or "")
+    updated = row.closed_at if status is S.closed and row.closed_at else row.updated_at
+    town = areas.town_name(session, row.town_code) if row.town_code else None
+    first_media = next(iter(media_urls(row.media)), None)
     return ServiceRequest(
-        service_request_id=case.number,
+        service_request_id=row.number,
         status=_open311_status(status),
         status_notes=status_notes,
         service_name=matter.name if matter else None,
-        service_code=case.matter_code or "",
-        description=case.description or None,
+        service_code=row.matter_code or "",
+        description=row.description or None,
         agency_responsible=unit,
-        service_notice=_notice(case, status, unit, merged_into),
-        requested_datetime=w3c(case.reported_at),
+        service_notice=_notice(row, status, unit),
+        requested_datetime=w3c(row.reported_at),
         updated_datetime=w3c(updated),
-        expected_datetime=w3c(case.due_at) if case.stage == "handle" and case.due_at else None,
-        address=case.address or town,
+        expected_datetime=w3c(row.due_at) if row.stage == "handle" and row.due_at else None,
+        address=row.address or town,
         address_id=None,
         zipcode=None,
-        lat=case.lat,
-        long=case.lon,
+        lat=row.lat,
+        long=row.lon,
         media_url=absolute_url(base_url, first_media),
     )
 
 
 def find_requests(session: Session, query: RequestQuery, *, base_url: str) -> list[ServiceRequest]:
     """GET requests, newest first; ids override every other filter. One statement per page."""
-    stmt = _select_requests()
+    stmt = REQUESTS
     if query.ids:
-        stmt = stmt.where(Case.number.in_(query.ids))
+        stmt = stmt.where(Case.number == _any(query.ids))
     else:
         assert query.window is not None
         stmt = stmt.where(
@@ -173,13 +199,13 @@ def find_requests(session: Session, query: RequestQuery, *, base_url: str) -> li
             Case.reported_at <= query.window.end,
         )
         if query.service_codes:
-            stmt = stmt.where(Case.matter_code.in_(query.service_codes))
+            stmt = stmt.where(Case.matter_code == _any(query.service_codes))
         if query.statuses:
             wanted = [
                 *(OPEN_VALUES if "open" in query.statuses else ()),
                 *(CLOSED_VALUES if "closed" in query.statuses else ()),
             ]
-            stmt = stmt.where(Case.status.in_(wanted))
+            stmt = stmt.where(Case.status == _any(wanted))
         stmt = stmt.offset((query.page - 1) * query.page_size).limit(query.page_size)
     rows = session.execute(stmt.order_by(Case.reported_at.desc(), Case.id.desc())).all()
     snap = catalogue.snapshot(session)
@@ -187,7 +213,7 @@ def find_requests(session: Session, query: RequestQuery, *, base_url: str) -> li
 
 
 def get_request(session: Session, request_id: str, *, base_url: str) -> ServiceRequest:
-    row = session.execute(_select_requests().where(Case.number == request_id)).one_or_none()
+    row = session.execute(REQUESTS.where(Case.number == request_id)).one_or_none()
     if row is None:
         raise NotFound(
             f"服务请求“{request_id}”不存在",
@@ -224,7 +250,7 @@ def find_updates(session: Session, query: UpdateQuery, *, base_url: str) -> list
         .join(Case, Case.id == CaseEvent.case_id)
         .where(
             CaseEvent.public.is_(True),
-            Case.source.in_(PUBLIC_SOURCES),
+            Case.source == _any(PUBLIC_SOURCES),
             CaseEvent.at >= query.window.start,
             CaseEvent.at <= query.window.end,
         )
