@@ -13,6 +13,7 @@ time of day in the platform's timezone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -26,6 +27,7 @@ from procrastinate.manager import JobManager
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
+from urbanops.core import outbox
 from urbanops.core.db import database_url
 from urbanops.core.settings import get_settings
 
@@ -163,13 +165,34 @@ def job_app() -> App:
         return _app
 
 
+async def work(app: App, *, concurrency: int, install_signal_handlers: bool = True) -> None:
+    """Run a procrastinate worker with this process's outbox drainer until the worker stops."""
+    cfg = get_settings().jobs
+    drainer = asyncio.create_task(
+        outbox.drain_forever(
+            app, conninfo, poll_seconds=cfg.outbox_poll_seconds, batch=cfg.outbox_batch
+        ),
+        name="urbanops-outbox",
+    )
+    try:
+        await app.run_worker_async(
+            concurrency=concurrency,
+            install_signal_handlers=install_signal_handlers,
+            **worker_options(),
+        )
+    finally:
+        drainer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await drainer
+
+
 def run_worker(concurrency: int = 4) -> None:
     """Run a worker in the foreground until interrupted (`urbanops worker`)."""
     app = job_app()
 
     async def main() -> None:
         async with app.open_async():
-            await app.run_worker_async(concurrency=concurrency, **worker_options())
+            await work(app, concurrency=concurrency)
 
     asyncio.run(main())
 
@@ -194,9 +217,7 @@ class BackgroundWorker:
 
         async def main() -> None:
             async with app.open_async():
-                await app.run_worker_async(
-                    concurrency=self.concurrency, install_signal_handlers=False, **worker_options()
-                )
+                await work(app, concurrency=self.concurrency, install_signal_handlers=False)
 
         self._task = loop.create_task(main())
         try:

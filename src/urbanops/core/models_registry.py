@@ -4,6 +4,7 @@ from urbanops.areas import models as _areas  # noqa: F401
 from urbanops.cases import models as _cases  # noqa: F401
 from urbanops.catalogue import models as _catalogue  # noqa: F401
 from urbanops.core import calendar_store as _calendar  # noqa: F401
+from urbanops.core import outbox as _outbox  # noqa: F401
 from urbanops.core.db import Base
 from urbanops.identity import models as _identity  # noqa: F401
 from urbanops.notifications import models as _notifications  # noqa: F401

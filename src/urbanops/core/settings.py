@@ -85,6 +85,9 @@ class JobsSettings(BaseModel):
     stalled_check_cron: str = "* * * * *"
     # a job whose workers died under it this many times is failed instead (logged)
     stalled_max_attempts: int = Field(default=5, ge=1)
+    # every worker process moves the job outbox into jobs this often, this many rows at a time
+    outbox_poll_seconds: float = Field(default=0.25, gt=0)
+    outbox_batch: int = Field(default=500, ge=1)
 
 
 class Open311Settings(BaseModel):

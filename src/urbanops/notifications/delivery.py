@@ -1,6 +1,6 @@
 """Delivery of text messages through the SMS port, after commit, by the `send_sms` job.
 
-`queue_sms` writes an `outbound_sms` row and defers its job in the same transaction;
+`queue_sms` writes an `outbound_sms` row and its job's outbox row in the same transaction;
 `deliver_sms` (the job's body) sends a pending message once and records that it did.
 """
 
@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from urbanops.core.jobs import enqueue_for
+from urbanops.core import outbox
 from urbanops.notifications.models import OutboundSms
 from urbanops.notifications.ports import sms_sender
 
@@ -31,7 +31,7 @@ def queue_sms(
     now: datetime,
     expires_at: datetime | None = None,
 ) -> OutboundSms:
-    """Record a message to send and defer its job in this transaction (sent after commit)."""
+    """Record a message to send and its job, in this transaction (sent after commit)."""
     row = OutboundSms(
         phone=phone,
         purpose=purpose,
@@ -41,7 +41,7 @@ def queue_sms(
         expires_at=expires_at,
     )
     session.add(row)
-    enqueue_for(session, SEND_TASK, row, "sms_id")
+    outbox.add_for(session, SEND_TASK, row, "sms_id")
     return row
 
 

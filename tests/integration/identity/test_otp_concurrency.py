@@ -32,7 +32,7 @@ def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
     with maker.begin() as s:
         s.execute(
             text(
-                "DELETE FROM procrastinate_jobs WHERE task_name = :t AND (args->>'sms_id')::bigint"
+                "DELETE FROM job_outbox WHERE task = :t AND (args->>'sms_id')::bigint"
                 " IN (SELECT id FROM outbound_sms WHERE phone = :p)"
             ),
             {"t": SEND_TASK, "p": PHONE},
@@ -67,9 +67,9 @@ def test_simultaneous_requests_for_one_phone_make_one_code(
     with committed() as s:
         assert s.scalar(select(func.count()).where(OtpChallenge.phone == PHONE)) == 1
         sms = s.scalars(select(OutboundSms.id).where(OutboundSms.phone == PHONE)).all()
-        jobs = s.scalar(
+        jobs = s.scalar(  # the message's job, waiting in the outbox
             text(
-                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = :t"
+                "SELECT count(*) FROM job_outbox WHERE task = :t"
                 " AND (args->>'sms_id')::bigint = ANY(:ids)"
             ),
             {"t": SEND_TASK, "ids": list(sms)},

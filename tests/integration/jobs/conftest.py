@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from urbanops.core.jobs import job_app
+from urbanops.core import outbox
+from urbanops.core.jobs import conninfo, job_app
 
 
 @pytest.fixture
@@ -19,14 +20,19 @@ def committed(engine: Engine) -> sessionmaker[Session]:
 
 
 def work_off_jobs(timeout: float = 120) -> None:
-    """Run a real worker in this process until no job is left to do."""
+    """Drain the job outbox and run a real worker in this process until no job is left to do
+    (jobs may write outbox rows themselves: a notification queues a text message)."""
     app = job_app()
 
     async def work() -> None:
         async with app.open_async():
-            await app.run_worker_async(
-                wait=False, install_signal_handlers=False, queues=["default"]
-            )
+            await outbox.drain_all(app, conninfo())
+            while True:
+                await app.run_worker_async(
+                    wait=False, install_signal_handlers=False, queues=["default"]
+                )
+                if not await outbox.drain_all(app, conninfo()):
+                    break
 
     # on its own thread: an event loop may already run on this one (Playwright's, in a full run)
     runner = threading.Thread(target=lambda: asyncio.run(work()))
