@@ -2,6 +2,8 @@
 
 The area index and the responsibility matrix are read from the database into memory and
 refreshed after `REFRESH_SECONDS` (edits in another process) or at once after an edit here.
+The area index is rebuilt off the request path, and only when the area tables changed
+(`urbanops.areas.index`).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import shapely.geometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from urbanops.areas.index import BackgroundRefreshed
 from urbanops.areas.models import Community, GridCell, Responsibility, Town, Unit
 from urbanops.core import geo
 from urbanops.core.cache import RefCache
+from urbanops.core.db import session_factory
 from urbanops.core.errors import InvalidInput, NotFound
 from urbanops.core.settings import get_settings
 
@@ -29,7 +33,9 @@ class Routing:
     unit_name: str
 
 
-_index: RefCache[geo.AreaIndex] = RefCache(REFRESH_SECONDS)
+_index: BackgroundRefreshed[geo.AreaIndex] = BackgroundRefreshed(
+    lambda session: _load_index(session), lambda: session_factory()(), REFRESH_SECONDS
+)
 _matrix_cache: RefCache[
     tuple[dict[tuple[str | None, str | None, str | None], int], dict[int, str]]
 ] = RefCache(REFRESH_SECONDS)
@@ -42,7 +48,7 @@ def invalidate() -> None:
 
 
 def area_index(session: Session) -> geo.AreaIndex:
-    return _index.get(lambda: _load_index(session))
+    return _index.get(session)
 
 
 def _load_index(session: Session) -> geo.AreaIndex:
