@@ -156,6 +156,8 @@ def _serve(host: str, port: int, *, demo: bool, workers: int = 1) -> None:
     from urbanops.core.settings import get_settings
 
     check_production()
+    # each web process takes its share of the database's connections (`core.db.pool_plan`)
+    os.environ["URBANOPS_WEB_WORKERS"] = str(workers)
     if demo:
         # demo mode shows one-time codes on the sign-in page; worker processes inherit it
         os.environ["URBANOPS_DEMO_MODE"] = "true"
@@ -218,9 +220,11 @@ def migrate() -> None:
 @app.command()
 def worker(concurrency: Annotated[int, typer.Option(min=1, max=64)] = 4) -> None:
     """Run a job worker (any number of machines may run workers)."""
+    from urbanops.core.db import size_for_job_worker
     from urbanops.core.jobs import run_worker
 
     check_production()
+    size_for_job_worker(concurrency)  # its pool: one connection per task at once, plus one
     require_database()
     progress(f"worker starting with concurrency {concurrency}")
     run_worker(concurrency)

@@ -6,6 +6,7 @@ started with `pgserver`, its data under `URBANOPS_HOME/pgdata`.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -29,6 +30,8 @@ from sqlalchemy.orm import (
 )
 
 from urbanops.core.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -105,16 +108,91 @@ def is_embedded(settings: Settings | None = None) -> bool:
     return not (settings or get_settings()).database_url
 
 
-def make_engine(url: str, *, pool_size: int = 40) -> Engine:
-    # the pool covers every request thread (anyio's default limiter is 40), so connections
-    # are reused rather than opened per request; recycled hourly instead of pinged per checkout
+def make_engine(
+    url: str, *, pool_size: int = 40, max_overflow: int = 10, pgbouncer: bool = False
+) -> Engine:
+    # connections are reused rather than opened per request, and recycled hourly instead of
+    # pinged per checkout; `pool_size` is this process's share of the server (`pool_plan`)
+    connect_args: dict[str, Any] = {"options": "-c timezone=UTC"}
+    if pgbouncer:  # transaction pooling: a prepared statement may meet another server session
+        connect_args["prepare_threshold"] = None
     return create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=10,
+        max_overflow=max_overflow,
         pool_recycle=3600,
-        connect_args={"options": "-c timezone=UTC"},
+        connect_args=connect_args,
     )
+
+
+# --- connections: each process's share of the server ------------------------------------------
+
+MAX_POOL = 40  # a web process's request threads (anyio's default limiter)
+RESERVED = 5  # left for `urbanops migrate`, psql, the CLI and the supervisor of `serve`
+JOB_WORKER_CONCURRENCY = 4  # `urbanops worker`'s default
+
+
+# connections a process's job worker opens beside its SQLAlchemy pool (where its tasks run):
+# procrastinate's pool (3) and listener (1), and the outbox drainer (1)
+JOB_CONNECTIONS = 5
+
+
+def pool_plan(
+    limit: int, *, web_workers: int, job_workers: int, job_concurrency: int | None = None
+) -> int:
+    """The SQLAlchemy pool size of one process, so that `web_workers` web processes and
+    `job_workers` `urbanops worker` processes stay within `limit` connections together.
+
+    A job worker (`job_concurrency` given) needs one connection per task running at once, plus
+    one; the web processes share the rest, less `RESERVED`, each at most `MAX_POOL`.
+    """
+    if job_concurrency is not None:
+        return job_concurrency + 1
+    per_job_worker = JOB_WORKER_CONCURRENCY + 1 + JOB_CONNECTIONS
+    free = limit - RESERVED - job_workers * per_job_worker
+    return max(2, min(MAX_POOL, free // max(1, web_workers)))
+
+
+def server_connection_limit(url: str) -> int:
+    """The connections that ordinary roles may open on the server: `max_connections` less the
+    slots reserved for superusers (and, from PostgreSQL 16, for `pg_use_reserved_connections`)."""
+    import psycopg
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT name, setting::int FROM pg_settings WHERE name IN"
+            " ('max_connections', 'superuser_reserved_connections', 'reserved_connections')"
+        ).fetchall()
+    values: dict[str, int] = {str(name): int(value) for name, value in rows}
+    reserved = sum(v for k, v in values.items() if k != "max_connections")
+    return values["max_connections"] - reserved
+
+
+_job_concurrency: int | None = None
+
+
+def size_for_job_worker(concurrency: int) -> None:
+    """This process is an `urbanops worker` running `concurrency` tasks at once: its pool is
+    sized for them (call before the first query)."""
+    global _job_concurrency
+    _job_concurrency = concurrency
+
+
+def process_pool_size(settings: Settings, url: str) -> int:
+    """This process's pool: `db_pool_size` when set, else its share of the server's limit
+    (`db_max_connections`, or read from the server at start-up)."""
+    if settings.db_pool_size is not None:
+        return settings.db_pool_size
+    if _job_concurrency is not None:
+        return pool_plan(0, web_workers=1, job_workers=0, job_concurrency=_job_concurrency)
+    limit = settings.db_max_connections or server_connection_limit(url)
+    size = pool_plan(limit, web_workers=settings.web_workers, job_workers=settings.db_job_workers)
+    embedded_worker = is_embedded(settings) and settings.embedded_worker
+    if embedded_worker:  # `serve`'s in-process worker: its own connections come off the share
+        size = max(2, size - JOB_CONNECTIONS)
+    log.info("database pool: %d connections (server limit %d)", size, limit)
+    return size
 
 
 def get_engine() -> Engine:
@@ -124,7 +202,13 @@ def get_engine() -> Engine:
     with _lock:
         if _engine is None:
             settings = get_settings()
-            _engine = make_engine(database_url(settings), pool_size=settings.db_pool_size)
+            url = database_url(settings)
+            _engine = make_engine(  # a hard bound: no overflow past this process's share
+                url,
+                pool_size=process_pool_size(settings, url),
+                max_overflow=0,
+                pgbouncer=settings.db_pgbouncer,
+            )
             _session_factory = sessionmaker(_engine, expire_on_commit=False)
         return _engine
 

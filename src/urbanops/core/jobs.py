@@ -156,7 +156,12 @@ def job_app() -> App:
             from urbanops.notifications.jobs import blueprint as notification_jobs
             from urbanops.reports.jobs import blueprint as report_jobs
 
-            app = App(connector=PsycopgConnector(conninfo=conninfo()))
+            # a small pool (see `core.db.JOB_CONNECTIONS`): jobs' own work uses the engine's
+            pool_kwargs = {"prepare_threshold": None} if get_settings().db_pgbouncer else {}
+            connector = PsycopgConnector(
+                conninfo=conninfo(), min_size=1, max_size=3, kwargs=pool_kwargs
+            )
+            app = App(connector=connector)
             app.add_tasks_from(cases_jobs, namespace="cases")
             app.add_tasks_from(notification_jobs, namespace="notifications")
             app.add_tasks_from(report_jobs, namespace="reports")

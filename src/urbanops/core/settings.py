@@ -120,7 +120,12 @@ class Settings(BaseSettings):
     # resolved against the directory the settings were loaded in
     home: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("urbanops")))
     database_url: str | None = None
-    db_pool_size: int = 40
+    # connections: each process takes its share of the server's limit (`core.db.pool_plan`)
+    db_pool_size: int | None = None  # a fixed pool per process instead of the share
+    db_max_connections: int | None = None  # the limit; else the server's, read at start-up
+    db_job_workers: int = Field(default=1, ge=0)  # `urbanops worker` processes sharing it
+    web_workers: int = Field(default=1, ge=1)  # web processes (`serve --workers N` sets it)
+    db_pgbouncer: bool = False  # the URL is PgBouncer in transaction mode: nothing prepared
     timezone: str = "Asia/Shanghai"
     demo_mode: bool = False
     embedded_worker: bool = True
