@@ -4,8 +4,11 @@
 2. Submits N reports with C concurrent clients (REST API or Open311), each at a distinct
    random point inside a town with a known matter, so every report takes the automatic
    accept → register → dispatch path.
-3. Measures, in the same run, the ceiling: single-row INSERT+COMMIT per statement through the
-   same driver (psycopg 3) with the same concurrency against the same server.
+3. Measures, in the same run, the ceiling: the platform's own intake transaction, that is the
+   statements that one report commits (captured from real submits through the same route,
+   in-process, with a `before_cursor_execute` listener), replayed through the same driver
+   (psycopg 3) from the same number of connections against the same server, without HTTP or
+   any Python of the platform. `ratio` = throughput / ceiling.
 
 The line before the last gives the CPU time spent per report during the load, by the server's
 processes, the database's and the load generator (Linux only: read from /proc). The last line is
@@ -24,8 +27,10 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -33,6 +38,7 @@ import shapely
 
 from urbanops.core.db import stop_embedded
 
+CAPTURED = 64  # distinct reports whose transactions the ceiling replays in turn
 MATTERS = ["06042", "06010", "09006", "01037", "07001", "06036", "09009", "08004"]
 
 
@@ -197,27 +203,74 @@ async def _load(
     return wall, sorted(latencies), errors
 
 
-def _ceiling(conninfo: str, n: int, concurrency: int) -> float:
-    """Single-row INSERT + COMMIT per statement, same driver and concurrency."""
+Statement = tuple[str, Any]  # SQL as the driver receives it, with its parameters
+
+
+def _capture(
+    home: Path, url: str, key: str, points: list[tuple[float, float]], via: str
+) -> list[list[Statement]]:
+    """The statements each of these reports commits, as the driver receives them: each one is
+    submitted through the real route in this process (after one uncaptured warm-up submit that
+    loads the reference caches), with a listener on the engine's cursor."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Starlette's notice about httpx in its test client
+        from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    from urbanops.app import create_app
+    from urbanops.core import db
+    from urbanops.core.settings import get_settings
+
+    os.environ.update(
+        URBANOPS_HOME=str(home), URBANOPS_DATABASE_URL=url, URBANOPS_EMBEDDED_WORKER="false"
+    )
+    get_settings.cache_clear()
+    engine = db.make_engine(db.normalise_url(url), pool_size=1)
+    db.set_engine(engine)
+    current: list[Statement] | None = None
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def grab(_c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, many: bool) -> None:
+        if current is not None:
+            assert not many, "the intake ran an executemany: replay it with one"
+            current.append((statement, parameters))
+
+    captured: list[list[Statement]] = []
+    with TestClient(create_app()) as client:
+        for i, (lat, lon) in enumerate(points):
+            path, body, content_type, headers = _request(10**6 + i, lat, lon, key, via)
+            current = [] if i else None
+            answer = client.post(
+                path, content=body, headers={"Content-Type": content_type, **headers}
+            )
+            if answer.status_code != 201:
+                raise SystemExit(f"capture: {answer.status_code} {answer.text}")
+            if current is not None:
+                captured.append(current)
+    engine.dispose()
+    return captured
+
+
+def _ceiling(conninfo: str, transactions: list[list[Statement]], n: int, concurrency: int) -> float:
+    """Replay the captured intake transactions (in turn, each then committed) `n` times from
+    `concurrency` psycopg connections; returns transactions per second."""
     import psycopg
 
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS bench_ceiling")
-        conn.execute(
-            "CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, payload text NOT NULL,"
-            " at timestamptz NOT NULL DEFAULT now())"
-        )
     per = [n // concurrency + (1 if i < n % concurrency else 0) for i in range(concurrency)]
     conns = [psycopg.connect(conninfo) for _ in range(concurrency)]
     barrier = threading.Barrier(concurrency + 1)
 
-    def run(conn: psycopg.Connection, count: int) -> None:
+    def replay(k: int, conn: psycopg.Connection[Any], count: int) -> None:
         barrier.wait()
         for i in range(count):
-            conn.execute("INSERT INTO bench_ceiling (payload) VALUES (%s)", (f"row {i}",))
+            for statement, parameters in transactions[(k + i * concurrency) % len(transactions)]:
+                conn.execute(statement, parameters)
             conn.commit()
 
-    threads = [threading.Thread(target=run, args=(c, k)) for c, k in zip(conns, per, strict=True)]
+    threads = [
+        threading.Thread(target=replay, args=(k, c, count))
+        for k, (c, count) in enumerate(zip(conns, per, strict=True))
+    ]
     for t in threads:
         t.start()
     barrier.wait()
@@ -227,8 +280,6 @@ def _ceiling(conninfo: str, n: int, concurrency: int) -> float:
     wall = time.perf_counter() - t0
     for c in conns:
         c.close()
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("DROP TABLE bench_ceiling")
     return n / wall
 
 
@@ -281,8 +332,11 @@ def run(
         if errors:
             progress(f"{errors} requests failed")
         conninfo = f"postgresql://postgres:@/urbanops?host={(home / 'pgdata').resolve()}"
-        progress("measuring the database ceiling (single-row INSERT+COMMIT)")
-        ceiling = _ceiling(conninfo, reports, concurrency)
+        progress(f"capturing the intake transaction of {CAPTURED} reports")
+        transactions = _capture(home, conninfo, key, _points(CAPTURED + 1, seed=7), via)
+        sizes = sorted({len(t) for t in transactions})
+        progress(f"replaying it as the ceiling ({'/'.join(map(str, sizes))} statements + COMMIT)")
+        ceiling = _ceiling(conninfo, transactions, reports, concurrency)
     finally:
         server.terminate()
         try:
