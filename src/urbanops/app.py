@@ -66,11 +66,19 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
 
     from urbanops.areas.api import router as areas_router
     from urbanops.cases.api import router as cases_router
+    from urbanops.cases.api import workflow_router
     from urbanops.catalogue.api import router as catalogue_router
     from urbanops.identity.api import router as identity_router
     from urbanops.reports.api import router as reports_router
 
-    for router in (identity_router, cases_router, reports_router, areas_router, catalogue_router):
+    for router in (
+        identity_router,
+        workflow_router,
+        cases_router,
+        reports_router,
+        areas_router,
+        catalogue_router,
+    ):
         app.include_router(router)
 
     from urbanops.open311.api import router as open311_router

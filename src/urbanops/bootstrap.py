@@ -193,7 +193,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 def warm_up() -> None:
     """Load the in-memory reference data before the first request needs it."""
-    from urbanops.cases.service import working_calendar
+    from urbanops.cases.clock import working_calendar
     from urbanops.catalogue import service as catalogue
     from urbanops.reports import suggest
 

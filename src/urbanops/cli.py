@@ -233,7 +233,7 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, max=64)] = 4) -> None
 @calendar_app.command("add-workdays")
 def add_workdays(start: str, n: int) -> None:
     """Print the N-th working day after START (YYYY-MM-DD), counting from the next day."""
-    from urbanops.cases.service import working_calendar
+    from urbanops.cases.clock import working_calendar
     from urbanops.core.db import unit_of_work
 
     try:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, delete, extract
 from sqlalchemy.orm import sessionmaker
 
-from urbanops.cases import service as cases
+from urbanops.cases import clock, sweep
 from urbanops.core.calendar_store import CalendarOverride, CalendarYear, load_calendar
 from urbanops.core.clock import utcnow
 from urbanops.identity import service as identity
@@ -31,10 +31,10 @@ def _remove_year(engine: Engine) -> None:
         s.execute(delete(CalendarYear).where(CalendarYear.year == YEAR))
         s.flush()
         # deadlines the publication moved go back to what the remaining calendar says
-        cases.recompute_deadlines(
+        sweep.recompute_deadlines(
             s, actor=SYSTEM, now=utcnow(), calendar=load_calendar(s), year=YEAR
         )
-        cases.calendar_changed(s)
+        clock.calendar_changed(s)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from urbanops.admin.calendar_file import (
     holidays,
     parse_schedule,
 )
-from urbanops.cases import service as cases
+from urbanops.cases import clock, sweep
 from urbanops.core.calendar import BUILTIN_YEARS, next_unpublished_year
 from urbanops.core.calendar_store import (
     CalendarOverride,
@@ -183,8 +183,8 @@ def _publish(
     row.published_at = now
     session.flush()
     calendar = load_calendar(session)
-    changed = cases.recompute_deadlines(session, actor=actor, now=now, calendar=calendar, year=year)
-    cases.calendar_changed(session)
+    changed = sweep.recompute_deadlines(session, actor=actor, now=now, calendar=calendar, year=year)
+    clock.calendar_changed(session)
     return PublishResult(year, len(changed), next_unpublished_year(published_years(session)))
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -10,25 +12,61 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from urbanops.areas import service as areas
-from urbanops.cases import queries
-from urbanops.cases import service as svc
+from urbanops.cases import extensions, queries, verbs
+from urbanops.cases.permissions import may
 from urbanops.cases.schemas import ActionIn, CaseDetail, CaseOut, CasePage, EventOut
 from urbanops.cases.workflow import (
-    ACTION_LABELS_ZH,
+    API_ACTIONS,
+    REGISTRY,
     STATUS_LABELS_ZH,
     CaseAction,
     CaseStatus,
     allowed_actions,
+    label,
+    workflow_document,
 )
 from urbanops.catalogue import service as catalogue
-from urbanops.core.errors import InvalidInput, NotFound, PermissionDenied
+from urbanops.core.errors import InvalidInput, NotFound
 from urbanops.core.types import DbId, IntId, Line, SaneDatetime
 from urbanops.core.web import PROBLEM_RESPONSES, NowDep, SessionDep
 from urbanops.identity.deps import StaffDep
-from urbanops.identity.roles import Actor
 from urbanops.reports.photos import media_urls
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
+workflow_router = APIRouter(prefix="/api/v1/workflow", tags=["cases"])
+A = CaseAction
+
+# the service that takes each action of the staff API; its keyword arguments are the fields the
+# registry lists for the action (`ActionIn` holds their types and limits)
+VERBS: Mapping[CaseAction, Callable[..., object]] = {
+    A.accept: verbs.accept_case,
+    A.register: verbs.register_case,
+    A.dispatch: verbs.dispatch_case,
+    A.redispatch: verbs.redispatch_case,
+    A.start: verbs.start_case,
+    A.return_: verbs.return_case,
+    A.park: verbs.park_case,
+    A.unpark: verbs.unpark_case,
+    A.submit_result: verbs.submit_result,
+    A.verify: verbs.verify_case,
+    A.rework: verbs.rework_case,
+    A.reopen: verbs.reopen_case,
+    A.merge: verbs.merge_case,
+    A.void: verbs.void_case,
+    A.rate: verbs.rate_case,
+    A.urge: partial(verbs.supervise, action=A.urge),
+    A.escalate: partial(verbs.supervise, action=A.escalate),
+    A.request_extension: extensions.request_extension,
+    A.approve_extension: partial(extensions.decide_extension, approve=True),
+    A.reject_extension: partial(extensions.decide_extension, approve=False),
+}
+assert set(VERBS) == API_ACTIONS, "every action the registry opens to the API has a service"
+
+
+@workflow_router.get("")
+def workflow() -> dict[str, Any]:
+    """The case lifecycle: statuses, actions, who may take them, what they ask for."""
+    return workflow_document()
 
 
 def case_out(case: Any) -> CaseOut:
@@ -76,16 +114,11 @@ def list_cases(
     return CasePage(items=[case_out(c) for c in rows], total=total, page=page, page_size=page_size)
 
 
-def _visible(actor: Actor, case: Any) -> None:
-    """403 for a case outside what the caller's roles and unit allow (as for its actions)."""
-    queries.ensure_visible(actor, case)
-
-
 @router.get("/{case_id}", response_model=CaseDetail)
 def case_detail(session: SessionDep, actor: StaffDep, case_id: DbId) -> CaseDetail:
-    timeline = svc.case_timeline(session, case_id)
+    timeline = queries.case_timeline(session, case_id)
     case = timeline.case
-    _visible(actor, case)
+    queries.ensure_visible(actor, case)
     detail = CaseDetail.model_validate(case)
     detail.status_label = STATUS_LABELS_ZH[CaseStatus(case.status)]
     snap = catalogue.snapshot(session)
@@ -96,106 +129,39 @@ def case_detail(session: SessionDep, actor: StaffDep, case_id: DbId) -> CaseDeta
     detail.allowed_actions = [
         str(a)
         for a in allowed_actions(CaseStatus(case.status))
-        if a in PUBLIC_ACTIONS and _may(actor, case, a)
+        if a in API_ACTIONS and may(actor, case, a)
     ]
     detail.timeline = []
     for e in timeline.events:
         ev = EventOut.model_validate(e)
-        ev.action_label = ACTION_LABELS_ZH.get(CaseAction(e.action), e.action)
+        ev.action_label = label(e.action)
         ev.attachments = list(media_urls(e.attachments))  # photo ids kept, URLs shown
         detail.timeline.append(ev)
     return detail
 
 
-def _may(actor: Actor, case: Any, action: CaseAction) -> bool:
-    """Whether the caller's role and unit allow the action (what the console offers)."""
-    try:
-        svc.authorize(actor, case, action)
-    except PermissionDenied:
-        return False
-    return True
-
-
-def _run(
-    action: CaseAction, session: Any, actor: Actor, now: datetime, case_id: int, body: ActionIn
-) -> None:
-    kw: dict[str, Any] = {"actor": actor, "now": now, "case_id": case_id}
-    match action:
-        case CaseAction.accept:
-            svc.accept_case(session, matter_code=body.matter_code, **kw)
-        case CaseAction.register:
-            svc.register_case(session, **kw)
-        case CaseAction.dispatch:
-            svc.dispatch_case(session, unit_id=body.unit_id, **kw)
-        case CaseAction.redispatch:
-            svc.redispatch_case(session, unit_id=body.unit_id, note=body.note, **kw)
-        case CaseAction.start:
-            svc.start_case(session, **kw)
-        case CaseAction.return_:
-            svc.return_case(session, reason=body.reason or body.note, **kw)
-        case CaseAction.park:
-            svc.park_case(session, reason=body.reason or body.note, **kw)
-        case CaseAction.unpark:
-            svc.unpark_case(session, note=body.note, **kw)
-        case CaseAction.submit_result:
-            svc.submit_result(session, note=body.note, photos=body.photos, **kw)
-        case CaseAction.verify:
-            svc.verify_case(session, note=body.note, photos=body.photos, **kw)
-        case CaseAction.rework:
-            svc.rework_case(session, reason=body.reason or body.note, photos=body.photos, **kw)
-        case CaseAction.reopen:
-            svc.reopen_case(session, reason=body.reason or body.note, photos=body.photos, **kw)
-        case CaseAction.merge:
-            if body.into_case_id is None:
-                raise InvalidInput(
-                    "请指定并入的案件",
-                    code="missing_field",
-                    message_en="into_case_id is required",
-                    extra={"field": "into_case_id"},
-                )
-            svc.merge_case(session, into_case_id=body.into_case_id, note=body.note, **kw)
-        case CaseAction.void:
-            svc.void_case(session, reason=body.reason or body.note, **kw)
-        case CaseAction.rate:
-            if body.rating is None:
-                raise InvalidInput(
-                    "请选择 1 到 5 的评分",
-                    code="missing_field",
-                    message_en="rating is required",
-                    extra={"field": "rating"},
-                )
-            svc.rate_case(session, rating=body.rating, comment=body.comment, **kw)
-        case CaseAction.urge:
-            svc.urge_case(session, note=body.note, **kw)
-        case CaseAction.escalate:
-            svc.escalate_case(session, note=body.note, **kw)
-        case CaseAction.request_extension:
-            svc.request_extension(
-                session,
-                amount=body.amount or 0,
-                unit=body.unit or "working_days",
-                reason=body.reason or body.note,
-                **kw,
+def action_arguments(action: CaseAction, body: ActionIn) -> dict[str, Any]:
+    """The verb's keyword arguments: the fields the registry lists for `action` that the body
+    gives; a field it does not list, or a required one missing, is a 422 naming the field."""
+    spec = REGISTRY[action]
+    names = {f.name for f in spec.fields}
+    given = body.model_fields_set
+    for name in sorted(given - names):
+        raise InvalidInput(
+            f"“{spec.label_zh}”不需要填写 {name}",
+            code="unexpected_field",
+            message_en=f"{action} takes no field {name!r}",
+            extra={"field": name, "fields": sorted(names)},
+        )
+    for f in spec.fields:
+        if f.required and f.name not in given:
+            raise InvalidInput(
+                f"请填写{f.label_zh}",
+                code="missing_field",
+                message_en=f"{f.name} is required",
+                extra={"field": f.name},
             )
-        case CaseAction.approve_extension | CaseAction.reject_extension:
-            svc.decide_extension(
-                session, approve=action is CaseAction.approve_extension, note=body.note, **kw
-            )
-        case _:
-            raise NotFound(
-                f"没有名为“{action}”的操作",
-                code="unknown_action",
-                message_en=f"unknown action {action!r}",
-            )
-
-
-PUBLIC_ACTIONS = frozenset(CaseAction) - {
-    CaseAction.submit,
-    CaseAction.support,
-    CaseAction.split_off,
-    CaseAction.remind,
-    CaseAction.mark_overdue,
-}
+    return {name: getattr(body, name) for name in given}
 
 
 @router.post("/{case_id}/actions/{action}", response_model=CaseDetail)
@@ -207,18 +173,20 @@ def case_action(
     action: str,
     body: ActionIn | None = None,
 ) -> CaseDetail:
+    """Take one action on a case (the fields it needs: `GET /api/v1/workflow`)."""
     try:
         verb = CaseAction(action)
     except ValueError:
         verb = None
-    if verb is None or verb not in PUBLIC_ACTIONS:
+    if verb is None or verb not in API_ACTIONS:
         raise NotFound(
             f"没有名为“{action}”的操作",
             code="unknown_action",
             message_en=f"unknown action {action!r}",
-            extra={"actions": sorted(str(a) for a in PUBLIC_ACTIONS)},
+            extra={"actions": sorted(str(a) for a in API_ACTIONS)},
         )
-    _run(verb, session, actor, now, case_id, body or ActionIn())
+    arguments = action_arguments(verb, body or ActionIn())
+    VERBS[verb](session, actor=actor, now=now, case_id=case_id, **arguments)
     session.flush()
     return case_detail(session, actor, case_id)
 
@@ -238,8 +206,8 @@ class CaseReportOut(BaseModel):
 @router.get("/{case_id}/reports", response_model=list[CaseReportOut])
 def case_reports(session: SessionDep, actor: StaffDep, case_id: DbId) -> list[CaseReportOut]:
     """The reports of a case (the first one and its supporters); phone numbers masked."""
-    case = svc.get_case(session, case_id)
-    _visible(actor, case)
+    case = queries.get_case(session, case_id)
+    queries.ensure_visible(actor, case)
     from urbanops.identity.citizens import mask_phone
     from urbanops.identity.models import Citizen
     from urbanops.reports.models import Report

@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from urbanops.cases.models import Case
+from urbanops.cases.models import Case, CaseEvent
 from urbanops.cases.workflow import UNIT_SCOPED_ROLES
-from urbanops.core.errors import PermissionDenied
+from urbanops.core.errors import NotFound, PermissionDenied
 from urbanops.identity.roles import Actor, ActorKind, Role
 
 # every role but a permission: `reveal_phone` alone lets an account see no case
@@ -127,3 +127,29 @@ def list_cases(
         .limit(page_size)
     ).all()
     return list(rows), total
+
+
+def get_case(session: Session, case_id: int, *, for_update: bool = False) -> Case:
+    """The case, locked for the rest of the transaction when it is to be changed."""
+    stmt = select(Case).where(Case.id == case_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    case = session.scalars(stmt).one_or_none()
+    if case is None:
+        raise NotFound(f"案件 {case_id} 不存在", code="case_not_found", message_en="case not found")
+    return case
+
+
+@dataclass(frozen=True)
+class Timeline:
+    case: Case
+    events: list[CaseEvent]
+
+
+def case_timeline(session: Session, case_id: int, *, public_only: bool = False) -> Timeline:
+    """A case and its timeline, oldest first (only the public rows, for citizens)."""
+    case = get_case(session, case_id)
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+    if public_only:
+        stmt = stmt.where(CaseEvent.public.is_(True))
+    return Timeline(case, list(session.scalars(stmt)))

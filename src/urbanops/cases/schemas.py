@@ -89,7 +89,6 @@ class ActionIn(BaseModel):
     comment: Text = Field(default="", max_length=1000)
     amount: float | None = Field(default=None, gt=0, le=10000)
     unit: Line | None = Field(default=None, max_length=16)
-    approve: bool | None = None
     photos: list[Annotated[Line, Field(max_length=2048)]] = Field(
         default_factory=list,
         max_length=9,

@@ -1,14 +1,19 @@
-"""The case lifecycle: one transition table, the only way a case changes status.
+"""The case lifecycle: one action registry, the only description of how a case may change.
 
-Pure: no database. `next_status` raises `TransitionNotAllowed` before anything is written.
-Side actions that do not change status (`rate`, `urge`, `escalate`, extension requests) are
-listed in `EVENT_ACTIONS` with the statuses they are allowed in.
+Pure: no database. For each action, `REGISTRY` says from which statuses it may be taken and the
+status it leads to (the same status for event-only actions such as `urge`), who may take it,
+whether it shows on the citizen timeline and Open311, who is told, its labels, and the fields it
+asks for. The apply step (`cases.timeline.apply`), notifications, Open311, the citizen timeline,
+the console (through `GET /api/v1/workflow`), the deadline sweep and `docs/case-lifecycle.md`
+all read it. `next_status` raises `TransitionNotAllowed` before anything is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from urbanops.core.errors import TransitionNotAllowed
 from urbanops.identity.roles import Role
@@ -59,152 +64,352 @@ class CaseAction(StrEnum):
     recompute_deadline = "recompute_deadline"  # a holiday schedule was published (staff only)
 
 
+class Stage(StrEnum):
+    """The deadline stage whose clock runs in a status."""
+
+    dispatch = "dispatch"
+    handle = "handle"
+    verify = "verify"
+
+
+class Notify(StrEnum):
+    """Who hears of an action (see `urbanops.notifications.service`)."""
+
+    reporter = "reporter"  # the citizen who reported the case (in-app, SMS)
+    unit = "unit"  # the unit the case is dispatched to
+    leader = "leader"  # every active leader
+
+
+@dataclass(frozen=True)
+class StatusSpec:
+    label_zh: str
+    label_en: str
+    open: bool  # the case still needs work (not 结案, 并案 or 作废)
+    stage: Stage | None  # whose clock runs; None: no clock
+
+
+@dataclass(frozen=True)
+class Field:
+    """An input an action reads: its name in the request body and in the verb's signature."""
+
+    name: str
+    kind: str  # text | textarea | number | unit | matter | case | rating | photos | time_unit
+    label_zh: str
+    label_en: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    action: CaseAction
+    label_zh: str
+    label_en: str
+    transitions: Mapping[CaseStatus, CaseStatus]  # from → to (event-only: to is from)
+    roles: frozenset[Role] = frozenset()  # besides admin and the system
+    citizen: bool = False  # the reporter may take it on their own case
+    anyone: bool = False  # recorded for whoever's report or merge it follows: no role check
+    api: bool = True  # staff may take it through POST /api/v1/cases/{id}/actions/{action}
+    public: bool = True  # on the citizen timeline and Open311
+    notify: frozenset[Notify] = frozenset()
+    fields: tuple[Field, ...] = ()
+
+    @property
+    def event_only(self) -> bool:
+        return all(a == b for a, b in self.transitions.items())
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
 S, A = CaseStatus, CaseAction
+_staff = frozenset  # readability below: roles that may take an action
 
-TRANSITIONS: Mapping[tuple[CaseStatus, CaseAction], CaseStatus] = {
-    (S.reported, A.accept): S.accepted,
-    (S.reported, A.merge): S.merged,
-    (S.reported, A.void): S.void,
-    (S.accepted, A.register): S.registered,
-    (S.accepted, A.merge): S.merged,
-    (S.accepted, A.void): S.void,
-    (S.registered, A.dispatch): S.dispatched,
-    (S.registered, A.void): S.void,
-    (S.dispatched, A.start): S.in_progress,
-    (S.dispatched, A.return_): S.returned,
-    (S.dispatched, A.redispatch): S.dispatched,
-    (S.dispatched, A.park): S.parked,
-    (S.returned, A.redispatch): S.dispatched,
-    (S.returned, A.void): S.void,
-    (S.in_progress, A.return_): S.returned,
-    (S.in_progress, A.submit_result): S.awaiting_verification,
-    (S.in_progress, A.park): S.parked,
-    (S.parked, A.unpark): S.in_progress,
-    (S.awaiting_verification, A.verify): S.closed,
-    (S.awaiting_verification, A.rework): S.in_progress,
-    (S.closed, A.reopen): S.reopened,
-    (S.reopened, A.start): S.in_progress,
+STATUSES: Mapping[CaseStatus, StatusSpec] = {
+    S.reported: StatusSpec("待受理", "Reported", True, None),
+    S.accepted: StatusSpec("已受理", "Accepted", True, Stage.dispatch),
+    S.registered: StatusSpec("已立案", "Registered", True, Stage.dispatch),
+    S.dispatched: StatusSpec("已派遣", "Dispatched", True, Stage.handle),
+    S.in_progress: StatusSpec("处置中", "In progress", True, Stage.handle),
+    S.returned: StatusSpec("已退回", "Returned", True, Stage.dispatch),
+    S.parked: StatusSpec("挂账", "Parked", True, None),
+    S.awaiting_verification: StatusSpec("待核查", "Awaiting verification", True, Stage.verify),
+    S.closed: StatusSpec("已结案", "Closed", False, None),
+    S.reopened: StatusSpec("重新处置", "Reopened", True, Stage.handle),
+    S.merged: StatusSpec("已并案", "Merged", False, None),
+    S.void: StatusSpec("已作废", "Void", False, None),
 }
 
-OPEN_STATUSES = frozenset(
-    {
-        S.reported,
-        S.accepted,
-        S.registered,
-        S.dispatched,
-        S.in_progress,
-        S.returned,
-        S.parked,
-        S.awaiting_verification,
-        S.reopened,
-    }
+OPEN_STATUSES = frozenset(s for s, spec in STATUSES.items() if spec.open)
+# statuses in which a stage clock runs, and so the deadline sweep climbs its ladder
+CLOCKED = frozenset(s for s, spec in STATUSES.items() if spec.stage is not None)
+
+
+def _stay(statuses: Iterable[CaseStatus]) -> Mapping[CaseStatus, CaseStatus]:
+    """The transitions of an event-only action: allowed in `statuses`, status unchanged."""
+    return {s: s for s in sorted(statuses, key=list(CaseStatus).index)}
+
+
+_NOTE = Field("note", "textarea", "说明", "Note")
+_PHOTOS = Field("photos", "photos", "照片", "Photos")
+
+
+def _reason(zh: str, en: str) -> Field:
+    return Field("reason", "textarea", zh, en, required=True)
+
+
+_CLERK = _staff({Role.intake_clerk, Role.shift_chief})
+_DISPATCH = _staff({Role.dispatcher, Role.shift_chief})
+_UNIT = _staff({Role.handler, Role.area_chief, Role.unit_manager})
+_INSPECT = _staff({Role.inspector, Role.shift_chief})
+_EXTENDABLE = (S.dispatched, S.in_progress, S.reopened)
+_R, _U, _L = Notify.reporter, Notify.unit, Notify.leader
+
+_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        A.accept,
+        "受理",
+        "Accept",
+        {S.reported: S.accepted},
+        _CLERK,
+        fields=(Field("matter_code", "matter", "管理事项", "Matter"),),
+    ),
+    ActionSpec(A.register, "立案", "Register", {S.accepted: S.registered}, _CLERK),
+    ActionSpec(
+        A.dispatch,
+        "派遣",
+        "Dispatch",
+        {S.registered: S.dispatched},
+        _DISPATCH,
+        notify=frozenset({_R, _U}),
+        fields=(
+            Field("unit_id", "unit", "处置单位（留空按责任矩阵）", "Unit (blank: by the matrix)"),
+        ),
+    ),
+    ActionSpec(
+        A.redispatch,
+        "改派",
+        "Redispatch",
+        {S.dispatched: S.dispatched, S.returned: S.dispatched},
+        _DISPATCH,
+        notify=frozenset({_R, _U}),
+        fields=(
+            Field("unit_id", "unit", "处置单位（留空按责任矩阵）", "Unit (blank: by the matrix)"),
+            _NOTE,
+        ),
+    ),
+    ActionSpec(
+        A.start,
+        "开始处置",
+        "Start work",
+        {S.dispatched: S.in_progress, S.reopened: S.in_progress},
+        _UNIT,
+        notify=frozenset({_R}),
+    ),
+    ActionSpec(
+        A.return_,
+        "退回",
+        "Return (not our remit)",
+        {S.dispatched: S.returned, S.in_progress: S.returned},
+        _UNIT,
+        fields=(_reason("退回理由", "Reason"),),
+    ),
+    ActionSpec(
+        A.park,
+        "挂账",
+        "Park",
+        {S.dispatched: S.parked, S.in_progress: S.parked},
+        _DISPATCH,
+        notify=frozenset({_R}),
+        fields=(_reason("挂账原因", "Reason"),),
+    ),
+    ActionSpec(
+        A.unpark, "解除挂账", "Unpark", {S.parked: S.in_progress}, _DISPATCH, fields=(_NOTE,)
+    ),
+    ActionSpec(
+        A.submit_result,
+        "处置反馈",
+        "Submit result",
+        {S.in_progress: S.awaiting_verification},
+        _UNIT,
+        notify=frozenset({_R}),
+        fields=(Field("note", "textarea", "处置情况说明", "What was done", required=True), _PHOTOS),
+    ),
+    ActionSpec(
+        A.verify,
+        "核查通过，结案",
+        "Verify and close",
+        {S.awaiting_verification: S.closed},
+        _INSPECT,
+        notify=frozenset({_R}),
+        fields=(_NOTE, _PHOTOS),
+    ),
+    ActionSpec(
+        A.rework,
+        "返工",
+        "Send back for rework",
+        {S.awaiting_verification: S.in_progress},
+        _INSPECT,
+        notify=frozenset({_R, _U}),
+        fields=(_reason("返工原因", "Reason"), _PHOTOS),
+    ),
+    ActionSpec(
+        A.reopen,
+        "重新打开",
+        "Reopen",
+        {S.closed: S.reopened},
+        _CLERK,
+        citizen=True,
+        notify=frozenset({_R, _U}),
+        fields=(_reason("重新处置的理由", "Reason"), _PHOTOS),
+    ),
+    ActionSpec(
+        A.merge,
+        "并案",
+        "Merge",
+        {S.reported: S.merged, S.accepted: S.merged},
+        _CLERK,
+        notify=frozenset({_R}),
+        fields=(
+            Field("into_case_id", "case", "并入的案件", "Merge into case", required=True),
+            _NOTE,
+        ),
+    ),
+    ActionSpec(
+        A.void,
+        "作废",
+        "Void",
+        {S.reported: S.void, S.accepted: S.void, S.registered: S.void, S.returned: S.void},
+        _CLERK,
+        notify=frozenset({_R}),
+        fields=(_reason("作废原因", "Reason"),),
+    ),
+    # --- event-only actions ---
+    ActionSpec(A.submit, "上报", "Reported", _stay({S.reported}), anyone=True, api=False),
+    ActionSpec(
+        A.rate,
+        "评价",
+        "Rate",
+        _stay({S.closed}),
+        _staff({Role.intake_clerk}),
+        citizen=True,
+        fields=(
+            Field("rating", "rating", "评分（1–5）", "Rating (1–5)", required=True),
+            Field("comment", "textarea", "评价内容", "Comment"),
+        ),
+    ),
+    ActionSpec(
+        A.urge,
+        "督办",
+        "Urge",
+        _stay(CLOCKED),
+        _staff({Role.shift_chief, Role.dispatcher, Role.leader}),
+        public=False,
+        notify=frozenset({_U}),
+        fields=(_NOTE,),
+    ),
+    ActionSpec(
+        A.escalate,
+        "提级",
+        "Escalate",
+        _stay(CLOCKED | {S.parked}),
+        _staff({Role.shift_chief, Role.leader}),
+        public=False,
+        notify=frozenset({_U, _L}),
+        fields=(_NOTE,),
+    ),
+    ActionSpec(
+        A.remind,
+        "临期提醒",
+        "Deadline near",
+        _stay(CLOCKED),
+        api=False,
+        public=False,
+        notify=frozenset({_U}),
+    ),
+    ActionSpec(
+        A.mark_overdue,
+        "超期",
+        "Overdue",
+        _stay(CLOCKED),
+        api=False,
+        public=False,
+        notify=frozenset({_U}),
+    ),
+    ActionSpec(
+        A.request_extension,
+        "申请延期",
+        "Request an extension",
+        _stay(_EXTENDABLE),
+        _UNIT,
+        public=False,
+        fields=(
+            Field("amount", "number", "延期时长", "Amount", required=True),
+            Field("unit", "time_unit", "时长单位", "Unit of time"),
+            _reason("延期理由", "Reason"),
+        ),
+    ),
+    ActionSpec(
+        A.approve_extension,
+        "批准延期",
+        "Approve the extension",
+        _stay(_EXTENDABLE),
+        _DISPATCH,
+        notify=frozenset({_U}),
+        fields=(_NOTE,),
+    ),
+    ActionSpec(
+        A.reject_extension,
+        "驳回延期",
+        "Reject the extension",
+        _stay(_EXTENDABLE),
+        _DISPATCH,
+        notify=frozenset({_U}),
+        fields=(_NOTE,),
+    ),
+    ActionSpec(
+        A.split_off,
+        "拆分",
+        "Split off a report",
+        _stay(OPEN_STATUSES | {S.merged}),
+        _CLERK,
+        api=False,  # POST /api/v1/cases/{id}/reports/{report_id}/split
+        public=False,
+    ),
+    ActionSpec(
+        A.support,
+        "附议",
+        "Supported",
+        _stay(OPEN_STATUSES),
+        anyone=True,  # a report joining the case, or a case merged into it
+        api=False,
+        notify=frozenset({_R}),
+    ),
+    ActionSpec(
+        A.recompute_deadline,
+        "时限重算（节假日安排发布）",
+        "Deadline recomputed (holiday schedule published)",
+        _stay(CLOCKED),
+        api=False,
+        public=False,
+    ),
 )
-ACTIVE_WORK = frozenset({S.dispatched, S.in_progress, S.awaiting_verification, S.reopened})
-# statuses in which a stage clock runs (see `stage_for`)
-CLOCKED = frozenset(
-    {S.accepted, S.registered, S.returned, S.dispatched, S.in_progress, S.reopened}
-    | {S.awaiting_verification}
-)
 
-EVENT_ACTIONS: Mapping[CaseAction, frozenset[CaseStatus]] = {
-    A.rate: frozenset({S.closed}),
-    A.urge: ACTIVE_WORK | {S.returned, S.registered},
-    A.escalate: ACTIVE_WORK | {S.returned, S.registered, S.parked},
-    A.remind: ACTIVE_WORK | {S.registered, S.returned},
-    A.mark_overdue: ACTIVE_WORK | {S.registered, S.returned},
-    A.request_extension: frozenset({S.dispatched, S.in_progress, S.reopened}),
-    A.approve_extension: frozenset({S.dispatched, S.in_progress, S.reopened}),
-    A.reject_extension: frozenset({S.dispatched, S.in_progress, S.reopened}),
-    A.support: OPEN_STATUSES,
-    A.split_off: OPEN_STATUSES | {S.merged},
-    A.recompute_deadline: CLOCKED,
-}
+REGISTRY: Mapping[CaseAction, ActionSpec] = {spec.action: spec for spec in _ACTIONS}
+assert set(REGISTRY) == set(CaseAction), "every action has one entry"
 
-# Who may take each action (admins and the system may take all). Unit-scoped roles
-# (handler, area_chief, unit_manager) may act only on cases dispatched to their unit.
-ACTION_ROLES: Mapping[CaseAction, frozenset[Role]] = {
-    A.accept: frozenset({Role.intake_clerk, Role.shift_chief}),
-    A.register: frozenset({Role.shift_chief, Role.intake_clerk}),
-    A.dispatch: frozenset({Role.dispatcher, Role.shift_chief}),
-    A.redispatch: frozenset({Role.dispatcher, Role.shift_chief}),
-    A.start: frozenset({Role.handler, Role.area_chief, Role.unit_manager}),
-    A.return_: frozenset({Role.handler, Role.area_chief, Role.unit_manager}),
-    A.park: frozenset({Role.dispatcher, Role.shift_chief}),
-    A.unpark: frozenset({Role.dispatcher, Role.shift_chief}),
-    A.submit_result: frozenset({Role.handler, Role.area_chief, Role.unit_manager}),
-    A.verify: frozenset({Role.inspector, Role.shift_chief}),
-    A.rework: frozenset({Role.inspector, Role.shift_chief}),
-    A.reopen: frozenset({Role.shift_chief, Role.intake_clerk}),
-    A.merge: frozenset({Role.intake_clerk, Role.shift_chief}),
-    A.void: frozenset({Role.intake_clerk, Role.shift_chief}),
-    A.rate: frozenset({Role.intake_clerk}),
-    A.urge: frozenset({Role.shift_chief, Role.dispatcher, Role.leader}),
-    A.escalate: frozenset({Role.shift_chief, Role.leader}),
-    A.request_extension: frozenset({Role.handler, Role.area_chief, Role.unit_manager}),
-    A.approve_extension: frozenset({Role.dispatcher, Role.shift_chief}),
-    A.reject_extension: frozenset({Role.dispatcher, Role.shift_chief}),
-    A.split_off: frozenset({Role.intake_clerk, Role.shift_chief}),
-    A.remind: frozenset(),
-    A.mark_overdue: frozenset(),
-    A.support: frozenset(),
-    A.submit: frozenset(),
-    A.recompute_deadline: frozenset(),
-}
-
-UNIT_SCOPED_ROLES = frozenset({Role.handler, Role.area_chief, Role.unit_manager})
-
-STATUS_LABELS_ZH: Mapping[CaseStatus, str] = {
-    S.reported: "待受理",
-    S.accepted: "已受理",
-    S.registered: "已立案",
-    S.dispatched: "已派遣",
-    S.in_progress: "处置中",
-    S.returned: "已退回",
-    S.parked: "挂账",
-    S.awaiting_verification: "待核查",
-    S.closed: "已结案",
-    S.reopened: "重新处置",
-    S.merged: "已并案",
-    S.void: "已作废",
-}
-
-ACTION_LABELS_ZH: Mapping[CaseAction, str] = {
-    A.accept: "受理",
-    A.register: "立案",
-    A.dispatch: "派遣",
-    A.redispatch: "改派",
-    A.start: "开始处置",
-    A.return_: "退回",
-    A.park: "挂账",
-    A.unpark: "解除挂账",
-    A.submit_result: "处置反馈",
-    A.verify: "核查通过，结案",
-    A.rework: "返工",
-    A.reopen: "重新打开",
-    A.merge: "并案",
-    A.void: "作废",
-    A.submit: "上报",
-    A.rate: "评价",
-    A.urge: "督办",
-    A.escalate: "提级",
-    A.request_extension: "申请延期",
-    A.approve_extension: "批准延期",
-    A.reject_extension: "驳回延期",
-    A.split_off: "拆分",
-    A.remind: "临期提醒",
-    A.mark_overdue: "超期",
-    A.support: "附议",
-    A.recompute_deadline: "时限重算（节假日安排发布）",
-}
+# views of the registry, for readers that need only one column
+STATUS_LABELS_ZH: Mapping[CaseStatus, str] = {s: spec.label_zh for s, spec in STATUSES.items()}
+ACTION_LABELS_ZH: Mapping[CaseAction, str] = {a: spec.label_zh for a, spec in REGISTRY.items()}
+PUBLIC_ACTIONS = frozenset(a for a, spec in REGISTRY.items() if spec.public)
+API_ACTIONS = frozenset(a for a, spec in REGISTRY.items() if spec.api)
+UNIT_SCOPED_ROLES = _UNIT
 
 
 def next_status(status: CaseStatus, action: CaseAction) -> CaseStatus:
-    """The status after `action`, or `TransitionNotAllowed` (statuses unchanged by event actions)."""
-    target = TRANSITIONS.get((status, action))
+    """The status after `action`, or `TransitionNotAllowed` (event-only actions keep it)."""
+    target = REGISTRY[action].transitions.get(status)
     if target is not None:
         return target
-    if status in EVENT_ACTIONS.get(action, frozenset()):
-        return status
     raise TransitionNotAllowed(
         f"案件当前状态为“{STATUS_LABELS_ZH[status]}”，不能执行“{ACTION_LABELS_ZH[action]}”",
         message_en=f"action '{action}' is not allowed in status '{status}'",
@@ -213,53 +418,122 @@ def next_status(status: CaseStatus, action: CaseAction) -> CaseStatus:
 
 
 def allowed_actions(status: CaseStatus) -> list[CaseAction]:
-    out = [a for (s, a) in TRANSITIONS if s is status]
-    out += [a for a, states in EVENT_ACTIONS.items() if status in states]
-    return out
+    """The actions the table allows in `status`, in registry order."""
+    return [a for a, spec in REGISTRY.items() if status in spec.transitions]
 
 
-def stage_for(status: CaseStatus) -> str | None:
+def stage_for(status: CaseStatus) -> Stage | None:
     """Which deadline stage runs in a status (None: no clock runs)."""
-    if status in (S.accepted, S.registered, S.returned):
-        return "dispatch"
-    if status in (S.dispatched, S.in_progress, S.reopened):
-        return "handle"
-    if status is S.awaiting_verification:
-        return "verify"
-    return None
+    return STATUSES[status].stage
+
+
+def label(action: str) -> str:
+    """The Chinese label of a stored action name (the name itself if it is unknown)."""
+    try:
+        return REGISTRY[CaseAction(action)].label_zh
+    except ValueError:
+        return action
+
+
+def workflow_document() -> dict[str, Any]:
+    """The registry as JSON for the front-ends (`GET /api/v1/workflow`)."""
+    return {
+        "statuses": [
+            {
+                "code": str(s),
+                "label_zh": spec.label_zh,
+                "label_en": spec.label_en,
+                "open": spec.open,
+                "stage": str(spec.stage) if spec.stage else None,
+            }
+            for s, spec in STATUSES.items()
+        ],
+        "actions": [
+            {
+                "code": str(a),
+                "label_zh": spec.label_zh,
+                "label_en": spec.label_en,
+                "transitions": {str(k): str(v) for k, v in spec.transitions.items()},
+                "event_only": spec.event_only,
+                "roles": sorted(str(r) for r in spec.roles),
+                "citizen": spec.citizen,
+                "anyone": spec.anyone,
+                "api": spec.api,
+                "public": spec.public,
+                "notify": sorted(str(n) for n in spec.notify),
+                "fields": [
+                    {
+                        "name": f.name,
+                        "kind": f.kind,
+                        "required": f.required,
+                        "label_zh": f.label_zh,
+                        "label_en": f.label_en,
+                    }
+                    for f in spec.fields
+                ],
+            }
+            for a, spec in REGISTRY.items()
+        ],
+    }
 
 
 def render_table() -> str:
-    """The transition table as Markdown (docs/case-lifecycle.md is generated from it)."""
+    """The registry as Markdown (docs/case-lifecycle.md is generated from it)."""
     lines = [
         "# Case lifecycle",
         "",
-        "Generated from `urbanops.cases.workflow`; a test fails when this file is stale.",
+        "Generated from `urbanops.cases.workflow.REGISTRY`; a test fails when this file is stale.",
+        "The same registry is served as JSON by `GET /api/v1/workflow`.",
         "",
-        "| from | action | to | who (besides admin and the system) |",
+        "## Statuses",
+        "",
+        "| status | label | open | deadline stage |",
         "|---|---|---|---|",
     ]
-    for (status, action), target in TRANSITIONS.items():
-        roles = ", ".join(sorted(ACTION_ROLES.get(action, frozenset()))) or "system"
+    for s, st in STATUSES.items():
         lines.append(
-            f"| {status} {STATUS_LABELS_ZH[status]} | {action} {ACTION_LABELS_ZH[action]} "
-            f"| {target} {STATUS_LABELS_ZH[target]} | {roles} |"
+            f"| {s} | {st.label_zh} {st.label_en} | {'yes' if st.open else 'no'} "
+            f"| {st.stage or '—'} |"
         )
     lines += [
         "",
-        "## Actions that record an event without changing status",
+        "## Actions that change the status",
         "",
-        "| action | allowed in | who |",
-        "|---|---|---|",
+        "| action | from → to | who (besides admin and the system) | public | notifies | fields |",
+        "|---|---|---|---|---|---|",
     ]
-    for action, states in EVENT_ACTIONS.items():
-        roles = ", ".join(sorted(ACTION_ROLES.get(action, frozenset()))) or "system"
-        allowed = ", ".join(sorted(states))
-        lines.append(f"| {action} {ACTION_LABELS_ZH[action]} | {allowed} | {roles} |")
+    events = []
+    for a, spec in REGISTRY.items():
+        if spec.event_only:
+            events.append(spec)
+            continue
+        moves = "<br>".join(f"{k} → {v}" for k, v in spec.transitions.items())
+        lines.append(f"| {a} {spec.label_zh} | {moves} | {_cells(spec)} |")
     lines += [
         "",
-        "Citizens may `rate` and `reopen` (within the reopen window) their own cases only.",
-        "Handlers, area chiefs and unit managers act only on cases dispatched to their unit.",
+        "## Actions that record an event without changing the status",
+        "",
+        "| action | allowed in | who (besides admin and the system) | public | notifies | fields |",
+        "|---|---|---|---|---|---|",
+    ]
+    for spec in events:
+        allowed = ", ".join(str(s) for s in spec.transitions)
+        lines.append(f"| {spec.action} {spec.label_zh} | {allowed} | {_cells(spec)} |")
+    lines += [
+        "",
+        "Citizens may take the actions marked “citizen” on their own cases only (reopen within",
+        "the reopen window). Handlers, area chiefs and unit managers act only on cases dispatched",
+        "to their unit. The deadline sweep takes `remind`, `mark_overdue`, `urge` and `escalate`",
+        "as the system, in the statuses where a stage clock runs.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _cells(spec: ActionSpec) -> str:
+    who = "anyone" if spec.anyone else ", ".join(sorted(str(r) for r in spec.roles)) or "system"
+    if spec.citizen:
+        who += ", citizen"
+    notify = ", ".join(sorted(str(n) for n in spec.notify)) or "—"
+    fields = ", ".join(f.name + ("*" if f.required else "") for f in spec.fields) or "—"
+    return f"{who} | {'yes' if spec.public else 'no'} | {notify} | {fields}"

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 
 from urbanops.areas import service as areas
 from urbanops.areas.models import ServiceStation
-from urbanops.cases import service as cases
+from urbanops.cases import queries as case_queries
+from urbanops.cases import verbs
 from urbanops.cases.models import Case
 from urbanops.cases.workflow import ACTION_LABELS_ZH, STATUS_LABELS_ZH, CaseAction, CaseStatus
 from urbanops.catalogue import service as catalogue
@@ -335,11 +336,11 @@ def my_reports(session: SessionDep, citizen: CitizenDep) -> list[MyCaseOut]:
 
 
 def public_case(session: Any, case_id: int, citizen_id: int | None, now: datetime) -> PublicCaseOut:
-    timeline = cases.case_timeline(session, case_id, public_only=True)
+    timeline = case_queries.case_timeline(session, case_id, public_only=True)
     case = timeline.case
     if case.merged_into_id is not None:
-        case = cases.get_case(session, case.merged_into_id)
-        timeline = cases.case_timeline(session, case.id, public_only=True)
+        case = case_queries.get_case(session, case.merged_into_id)
+        timeline = case_queries.case_timeline(session, case.id, public_only=True)
     reports = session.scalars(
         select(Report).where(Report.case_id == case.id).order_by(Report.id)
     ).all()
@@ -413,7 +414,7 @@ def case_detail(
 def rate(
     session: SessionDep, now: NowDep, citizen: CitizenDep, case_id: DbId, body: RateIn
 ) -> PublicCaseOut:
-    cases.rate_case(
+    verbs.rate_case(
         session,
         actor=citizens.citizen_actor(citizen),
         now=now,
@@ -434,7 +435,7 @@ def dispute(
         raise InvalidInput(
             "请说明哪里没有解决", code="missing_field", message_en="say what is not fixed"
         )
-    cases.reopen_case(
+    verbs.reopen_case(
         session,
         actor=citizens.citizen_actor(citizen),
         now=now,

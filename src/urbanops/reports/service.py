@@ -13,16 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import h3
-from sqlalchemy import ARRAY, Select, String, TextClause, any_, bindparam, select, text
+from sqlalchemy import ARRAY, Select, String, any_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from urbanops.areas import service as areas
-from urbanops.cases import service as cases
-from urbanops.cases.models import Case, CaseEvent, number_sql
+from urbanops.cases import intake
+from urbanops.cases.models import Case
+from urbanops.cases.queries import get_case
+from urbanops.cases.timeline import apply
 from urbanops.cases.workflow import OPEN_STATUSES, CaseAction, CaseStatus
 from urbanops.catalogue import service as catalogue
-from urbanops.core import db, geo, jobs
+from urbanops.core import geo
 from urbanops.core.settings import get_settings
 from urbanops.identity.roles import SYSTEM, Actor
 from urbanops.reports.models import Report
@@ -85,14 +87,14 @@ def find_duplicate(
     near = sorted(
         (d, cid) for cid, clat, clon in rows if (d := distance_m(lat, lon, clat, clon)) <= radius
     )
-    return cases.get_case(session, near[0][1], for_update=True) if near else None
+    return get_case(session, near[0][1], for_update=True) if near else None
 
 
 def _replay(session: Session, key: str) -> IntakeResult | None:
     report = session.scalars(select(Report).where(Report.idempotency_key == key)).one_or_none()
     if report is None:
         return None
-    case = cases.get_case(session, report.case_id)
+    case = get_case(session, report.case_id)
     unit = areas.unit_name(session, case.unit_id) if case.unit_id else None
     return IntakeResult(case, report, "replayed", None, unit, [])
 
@@ -108,27 +110,73 @@ def submit_report(
     api_key_id: int | None = None,
     check_duplicates: bool = True,
 ) -> IntakeResult:
+    """Take in one report: a new case (dispatched at once when it can be), a supporter of an
+    open case nearby (unless `check_duplicates` is off: staff filing a case they know is new),
+    or the earlier answer to the same idempotency key."""
     key = f"{actor.kind}:{actor.id}:{data.idempotency_key}" if data.idempotency_key else None
     if key and (previous := _replay(session, key)):
         return previous
     lat, lon, location = areas.locate(session, data.lat, data.lon, data.datum)
+    matter, suggestions = _matter(session, data)
+    report = _report(data, source, lat, lon, suggestions, actor, citizen_id, api_key_id, key, now)
+    duplicate = (
+        find_duplicate(session, matter_code=matter, lat=lat, lon=lon, now=now)
+        if matter and check_duplicates
+        else None
+    )
+    if duplicate is not None:
+        return _join(
+            session,
+            duplicate,
+            report,
+            now=now,
+            actor=actor,
+            key=key,
+            location=location,
+            suggestions=suggestions,
+        )
+    new, outcome, unit_name = open_case(
+        session, report, location, matter, now=now, actor=actor, address=data.address
+    )
+    try:
+        intake.store(session, new, report, savepoint=key is not None)
+    except IntegrityError:
+        # a concurrent submit with the same idempotency key won the race
+        if key is None or (replay := _replay(session, key)) is None:
+            raise
+        return replay
+    return IntakeResult(new.case, report, outcome, location, unit_name, suggestions)
+
+
+def _matter(session: Session, data: ReportIn) -> tuple[str | None, list[Suggestion]]:
+    """The report's matter: the one given, or the classifier's top suggestion when it is sure
+    enough (with the suggestions, kept on the report for the triage queue)."""
     if data.matter_code:
         catalogue.require_matter(session, data.matter_code)
     if data.category_code:
         catalogue.require_category(session, data.category_code)
+    if data.matter_code:
+        return data.matter_code, []
+    suggestions = suggest(session, data.description, category_code=data.category_code)
+    threshold = get_settings().intake.confidence_threshold
+    if suggestions and suggestions[0].confidence >= threshold:
+        return suggestions[0].matter_code, suggestions
+    return None, suggestions
 
-    matter = data.matter_code
-    suggestions = (
-        [] if matter else suggest(session, data.description, category_code=data.category_code)
-    )
-    if (
-        matter is None
-        and suggestions
-        and suggestions[0].confidence >= get_settings().intake.confidence_threshold
-    ):
-        matter = suggestions[0].matter_code
 
-    report = Report(
+def _report(
+    data: ReportIn,
+    source: str,
+    lat: float,
+    lon: float,
+    suggestions: list[Suggestion],
+    actor: Actor,
+    citizen_id: int | None,
+    api_key_id: int | None,
+    key: str | None,
+    now: datetime,
+) -> Report:
+    return Report(
         source=source,
         submitted_at=now,
         description=data.description,
@@ -152,141 +200,55 @@ def submit_report(
         external_id=data.external_id,
     )
 
-    duplicate = (
-        find_duplicate(session, matter_code=matter, lat=lat, lon=lon, now=now)
-        if matter and check_duplicates
-        else None
-    )
-    if duplicate is not None:
-        return _join(
-            session,
-            duplicate,
-            report,
-            now=now,
-            actor=actor,
-            key=key,
-            location=location,
-            suggestions=suggestions,
-        )
 
+def open_case(
+    session: Session,
+    report: Report,
+    location: geo.Location,
+    matter: str | None,
+    *,
+    now: datetime,
+    actor: Actor,
+    address: str = "",
+    submit_data: dict[str, object] | None = None,
+) -> tuple[intake.NewCase, str, str | None]:
+    """The new case a report opens, with its first timeline rows: accepted, registered and
+    dispatched by the system at once when the matter and the responsible unit are known,
+    otherwise waiting in the triage queue. Returns it with the outcome and the unit's name."""
     case = Case(
         status=str(CaseStatus.reported),
-        source=source,
+        source=report.source,
         matter_code=matter,
-        category_code=data.category_code,
-        description=data.description,
-        address=data.address,
-        lat=lat,
-        lon=lon,
-        h3_cell=h3.latlng_to_cell(lat, lon, get_settings().geo.h3_resolution),
+        category_code=report.category_code,
+        description=report.description,
+        address=address,
+        lat=report.lat,
+        lon=report.lon,
+        h3_cell=h3.latlng_to_cell(report.lat, report.lon, get_settings().geo.h3_resolution),
         town_code=location.town_code,
         community_code=location.community_code,
         grid_cell_code=location.grid_cell_code,
-        reporter_citizen_id=citizen_id,
+        reporter_citizen_id=report.reporter_citizen_id,
         reported_at=now,
         updated_at=now,
     )
-    new = cases.NewCase(case)
-    new.submit(actor=actor, now=now, data={"source": source})  # + report_id, on insert
+    new = intake.NewCase(case)
+    new.submit(session, actor=actor, now=now, data={"source": report.source, **(submit_data or {})})
     routing = areas.responsible_unit(session, location.town_code, matter) if matter else None
-    unit_name = None
-    outcome = "triage"
-    if matter and routing:
-        # automatic intake: the system accepts, registers and dispatches at once
-        new.step(
-            session,
-            A.accept,
-            actor=SYSTEM,
-            now=now,
-            notify=False,
-            data={"matter_code": matter, "auto": True},
-        )
-        new.step(session, A.register, actor=SYSTEM, now=now, notify=False)
-        case.unit_id = routing.unit_id
-        case.dispatched_at = now
-        new.step(
-            session,
-            A.dispatch,
-            actor=SYSTEM,
-            now=now,
-            data={"unit_id": routing.unit_id, "unit_name": routing.unit_name, "auto": True},
-        )
-        unit_name, outcome = routing.unit_name, "dispatched"
-    try:
-        _insert_new_case(session, new, report, savepoint=key is not None)
-    except IntegrityError:
-        # a concurrent submit with the same idempotency key won the race
-        if key is None or (replay := _replay(session, key)) is None:
-            raise
-        return replay
-    return IntakeResult(case, report, outcome, location, unit_name, suggestions)
-
-
-def _new_case_statement() -> TextClause:
-    """INSERT the case, its report and its timeline, and enqueue the events' notifications, in
-    one statement (one round trip instead of an ORM flush per table). Each row travels as one
-    JSON parameter, read with the table's own row type: the text never changes and has a few
-    parameters, so psycopg caches and prepares it (only up to 50 parameters and 4 KB of SQL)."""
-    q = db.quote
-    case_t, report_t, event_t = (q(m.__tablename__) for m in (Case, Report, CaseEvent))
-    case_cols = [q(c) for c in db.written_columns(Case)]
-    report_cols = [q(c) for c in db.written_columns(Report) if c != "case_id"]
-    event_names = [c for c in db.written_columns(CaseEvent) if c != "case_id"]
-    event_cols = [q(c) for c in event_names]
-    # the submit event names its report: {"source": …} || {"report_id": …}
-    submit_data = (
-        f"CASE WHEN e.action = '{A.submit}'"
-        " THEN e.data || jsonb_build_object('report_id', new_report.id) ELSE e.data END"
+    if not (matter and routing):
+        return new, "triage", None
+    # automatic intake: the system accepts, registers and dispatches at once
+    new.step(session, A.accept, actor=SYSTEM, now=now, data={"matter_code": matter, "auto": True})
+    new.step(session, A.register, actor=SYSTEM, now=now)
+    new.step(
+        session,
+        A.dispatch,
+        actor=SYSTEM,
+        now=now,
+        data={"unit_id": routing.unit_id, "unit_name": routing.unit_name, "auto": True},
+        changes={"unit_id": routing.unit_id, "dispatched_at": now},
     )
-    event_values = [submit_data if c == "data" else f"e.{q(c)}" for c in event_names]
-    notified = "SELECT id FROM new_events WHERE action = ANY(CAST(:notify AS text[]))"
-    return text(f"""
-WITH new_case AS (
-    INSERT INTO {case_t} (number, {", ".join(case_cols)})
-    SELECT {number_sql("c.reported_at")}, {", ".join(f"c.{col}" for col in case_cols)}
-    FROM jsonb_populate_record(NULL::{case_t}, CAST(:case AS jsonb)) AS c
-    RETURNING id, number
-), new_report AS (
-    INSERT INTO {report_t} (case_id, {", ".join(report_cols)})
-    SELECT new_case.id, {", ".join(f"r.{col}" for col in report_cols)}
-    FROM new_case, jsonb_populate_record(NULL::{report_t}, CAST(:report AS jsonb)) AS r
-    RETURNING id
-), new_events AS (
-    INSERT INTO {event_t} (case_id, {", ".join(event_cols)})
-    SELECT new_case.id, {", ".join(event_values)}
-    FROM new_case, new_report,
-         jsonb_populate_recordset(NULL::{event_t}, CAST(:events AS jsonb)) WITH ORDINALITY AS e
-    ORDER BY e.ordinality
-    RETURNING id, action
-)
-SELECT new_case.id, new_case.number, new_report.id AS report_id,
-       {jobs.defer_each_sql(cases.NOTIFY_TASK, "event_id", notified)} AS jobs
-FROM new_case, new_report""")
-
-
-_NEW_CASE = _new_case_statement()
-
-
-def _insert_new_case(
-    session: Session, new: cases.NewCase, report: Report, *, savepoint: bool
-) -> None:
-    """Write a new case with its report and timeline (`_NEW_CASE`); in a savepoint when it may
-    lose a race for its idempotency key."""
-    params = {
-        "case": db.to_json(db.insert_values(new.case)),
-        "report": db.to_json(db.insert_values(report)),
-        "events": db.to_json([e.values for e in new.events]),
-        "notify": [e.values["action"] for e in new.events if e.notify],
-    }
-    session.flush()  # rows the caller has pending (a user the report names) go first
-    if savepoint:
-        with session.begin_nested():
-            row = session.execute(_NEW_CASE, params).one()
-    else:
-        row = session.execute(_NEW_CASE, params).one()
-    new.case.id, new.case.number = row.id, row.number
-    report.id, report.case_id = row.report_id, row.id
-    db.attach_inserted(session, new.case, report)
+    return new, "dispatched", routing.unit_name
 
 
 def _insert_report(session: Session, report: Report, key: str | None) -> bool:
@@ -315,21 +277,21 @@ def _join(
     location: geo.Location,
     suggestions: list[Suggestion],
 ) -> IntakeResult:
+    """The report supports an open case nearby (附议): the case counts one more reporter."""
     report.case_id = case.id
     report.is_supporter = True
     if not _insert_report(session, report, key):
         replay = _replay(session, key or "")
         assert replay is not None
         return replay
-    case.supporters += 1
-    cases.record(
+    apply(
         session,
         case,
         A.support,
         actor=actor,
         now=now,
-        from_status=case.status,
-        data={"report_id": report.id, "supporters": case.supporters},
+        data={"report_id": report.id, "supporters": case.supporters + 1},
+        changes={"supporters": case.supporters + 1},
     )
     unit = areas.unit_name(session, case.unit_id) if case.unit_id else None
     return IntakeResult(case, report, "joined", location, unit, suggestions)

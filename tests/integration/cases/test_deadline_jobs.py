@@ -9,8 +9,8 @@ from datetime import timedelta
 from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.orm import Session
 
-from urbanops.cases.jobs import sweep
 from urbanops.cases.models import Case, CaseEvent
+from urbanops.cases.sweep import sweep
 from urbanops.core.clock import utcnow
 from urbanops.core.jobs import job_app
 from urbanops.identity.roles import SYSTEM

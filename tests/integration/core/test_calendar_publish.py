@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from urbanops.admin import calendar as admin
-from urbanops.cases import service as svc
+from urbanops.cases import clock, extensions, verbs
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.cases.workflow import CLOCKED, CaseStatus, stage_for
 from urbanops.cli import app
@@ -43,9 +43,9 @@ def local(y: int, m: int, d: int, hh: int = 18) -> datetime:
 @pytest.fixture(autouse=True)
 def fresh_calendar() -> Iterator[None]:
     """The calendar is cached per process: no test may see another's (rolled back) years."""
-    svc._ref.invalidate()
+    clock._ref.invalidate()
     yield
-    svc._ref.invalidate()
+    clock._ref.invalidate()
 
 
 def new_case(session: Session, now: datetime = DISPATCHED, matter: str = MATTER_5_WD) -> Case:
@@ -168,7 +168,7 @@ def test_an_extension_approved_while_unknown_counts_once_published(
     late = datetime(2027, 12, 28, 10, 0, tzinfo=SHANGHAI)
     case = new_case(session, now=late)
     handler = staff["dongcheng"].actor
-    svc.request_extension(
+    extensions.request_extension(
         session,
         actor=handler,
         now=late,
@@ -177,7 +177,7 @@ def test_an_extension_approved_while_unknown_counts_once_published(
         unit="working_days",
         reason="雨天",
     )
-    svc.decide_extension(
+    extensions.decide_extension(
         session, actor=staff["dispatcher"].actor, now=late, case_id=case.id, approve=True
     )
     assert case.due_at is None and case.deadline_unknown
@@ -188,7 +188,7 @@ def test_an_extension_approved_while_unknown_counts_once_published(
 
 def test_publish_steps_back_down_the_ladder(session: Session) -> None:
     case = new_case(session)
-    from urbanops.cases.jobs import sweep
+    from urbanops.cases.sweep import sweep
 
     sweep(session, local(2027, 1, 4, 19))  # past the provisional deadline: overdue
     assert case.overdue and case.escalation_level == 2
@@ -202,7 +202,7 @@ def test_publish_steps_back_down_the_ladder(session: Session) -> None:
 
 def test_cases_without_a_running_clock_are_left_alone(session: Session) -> None:
     case = new_case(session)
-    svc.park_case(session, actor=SYSTEM, now=DISPATCHED, case_id=case.id, reason="待协调")
+    verbs.park_case(session, actor=SYSTEM, now=DISPATCHED, case_id=case.id, reason="待协调")
     assert case.stage is None and case.due_at is None and not case.deadline_provisional
     admin.import_schedule(
         session, actor=SYSTEM, now=DISPATCHED, data=FIXTURE.read_bytes(), publish=True
@@ -375,7 +375,7 @@ def clean_2027(engine: Engine) -> Iterator[None]:
         with sessionmaker(engine).begin() as s:
             s.execute(delete(CalendarOverride).where(extract("year", CalendarOverride.day) == 2027))
             s.execute(delete(CalendarYear).where(CalendarYear.year == 2027))
-            svc.calendar_changed(s)
+            clock.calendar_changed(s)
 
     remove()
     yield

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from urbanops.cases.jobs import sweep
 from urbanops.cases.models import Case, CaseEvent
+from urbanops.cases.sweep import sweep
 from urbanops.core.clock import utcnow
 from urbanops.identity import service as identity
 from urbanops.identity.models import User

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from urbanops.cases import service as cases
+from urbanops.cases import verbs
 from urbanops.cases.models import Case
 from urbanops.core import geo
 from urbanops.identity.roles import SYSTEM
@@ -166,14 +166,14 @@ def three_cases(session: Session, staff: dict[str, Staff]) -> dict[str, Case]:
     """An open bin case, a void street-light case and a triage case merged into the first."""
     bin_case = _submit(session, *HUMEN, matter_code="06042", description="垃圾满了")
     light = _submit(session, *north(500), matter_code="01037", description="路灯不亮")
-    cases.return_case(
+    verbs.return_case(
         session,
         actor=staff["humen"].actor,
         now=NOW + timedelta(minutes=30),
         case_id=light.id,
         reason="不属于本单位",
     )
-    cases.void_case(
+    verbs.void_case(
         session,
         actor=staff["chief"].actor,
         now=NOW + timedelta(hours=1),
@@ -181,7 +181,7 @@ def three_cases(session: Session, staff: dict[str, Staff]) -> dict[str, Case]:
         reason="重复上报，已有人处理",
     )
     loose = _submit(session, *north(900), description="")
-    cases.merge_case(
+    verbs.merge_case(
         session,
         actor=staff["chief"].actor,
         now=NOW + timedelta(hours=2),

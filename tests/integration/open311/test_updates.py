@@ -10,8 +10,9 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from urbanops.cases import service as cases
+from urbanops.cases import extensions, verbs
 from urbanops.cases.models import Case
+from urbanops.cases.workflow import CaseAction
 from urbanops.reports.photos import store_photo
 
 from ..conftest import NOW, Staff
@@ -41,16 +42,17 @@ def test_updates_follow_the_case_through_handling(
     case_id = session.scalars(select(Case.id).where(Case.number == number)).one()
     handler, inspector = staff["humen"].actor, staff["inspector"].actor
     after, after2 = (store_photo(session, jpeg(), now=NOW, user_id=handler.id) for _ in "12")
-    cases.start_case(session, actor=handler, now=NOW + timedelta(hours=1), case_id=case_id)
+    verbs.start_case(session, actor=handler, now=NOW + timedelta(hours=1), case_id=case_id)
     # an urge is an internal event: no update for it
-    cases.urge_case(
+    verbs.supervise(
         session,
+        action=CaseAction.urge,
         actor=staff["chief"].actor,
         now=NOW + timedelta(hours=2),
         case_id=case_id,
         note="内部督办",
     )
-    cases.submit_result(
+    verbs.submit_result(
         session,
         actor=handler,
         now=NOW + timedelta(hours=3),
@@ -58,7 +60,7 @@ def test_updates_follow_the_case_through_handling(
         note="已清运",
         photos=[after.id, f"/media/{after2.id}.jpg"],
     )
-    cases.verify_case(session, actor=inspector, now=NOW + timedelta(hours=4), case_id=case_id)
+    verbs.verify_case(session, actor=inspector, now=NOW + timedelta(hours=4), case_id=case_id)
     session.flush()
 
     r = o311.get(
@@ -114,8 +116,8 @@ def test_returned_and_extended_cases_use_extended_statuses(
     number = post(o311, api_key).json()[0]["service_request_id"]
     case_id = session.scalars(select(Case.id).where(Case.number == number)).one()
     handler = staff["humen"].actor
-    cases.start_case(session, actor=handler, now=NOW + timedelta(hours=1), case_id=case_id)
-    cases.request_extension(
+    verbs.start_case(session, actor=handler, now=NOW + timedelta(hours=1), case_id=case_id)
+    extensions.request_extension(
         session,
         actor=handler,
         now=NOW + timedelta(hours=2),
@@ -124,14 +126,14 @@ def test_returned_and_extended_cases_use_extended_statuses(
         unit="working_days",
         reason="需要吊车",
     )
-    cases.decide_extension(
+    extensions.decide_extension(
         session,
         actor=staff["dispatcher"].actor,
         now=NOW + timedelta(hours=3),
         case_id=case_id,
         approve=True,
     )
-    cases.return_case(
+    verbs.return_case(
         session,
         actor=handler,
         now=NOW + timedelta(hours=4),

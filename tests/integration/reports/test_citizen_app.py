@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from urbanops.cases import service as cases
+from urbanops.cases import queries, verbs
 from urbanops.identity.models import OtpChallenge, PhoneReveal
 from urbanops.notifications.delivery import deliver_sms
 from urbanops.notifications.models import OutboundSms
@@ -167,13 +167,13 @@ def test_dispute_after_the_window_is_refused(
     ).json()
     case_id = rep["case_id"]
     steps: list[tuple[str, Callable[..., object], dict[str, Any]]] = [
-        ("humen", cases.start_case, {}),
-        ("humen", cases.submit_result, {"note": "ok"}),
-        ("inspector", cases.verify_case, {}),
+        ("humen", verbs.start_case, {}),
+        ("humen", verbs.submit_result, {"note": "ok"}),
+        ("inspector", verbs.verify_case, {}),
     ]
     for who, fn, kw in steps:
         fn(session, actor=staff[who].actor, now=NOW, case_id=case_id, **kw)
-    citizen = cases.get_case(session, case_id)
+    citizen = queries.get_case(session, case_id)
     citizen.closed_at = NOW - timedelta(days=8)
     r = client.post(
         f"/api/v1/citizen/cases/{case_id}/dispute", json={"reason": "还是坏的"}, headers=h

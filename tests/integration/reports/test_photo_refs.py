@@ -14,7 +14,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from urbanops.cases import service as cases
+from urbanops.cases import verbs
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.core.db import Base
 from urbanops.core.errors import InvalidInput
@@ -63,7 +63,7 @@ def in_progress_case(session: Session, staff: dict[str, Staff]) -> Case:
     case = submit_report(
         session, actor=SYSTEM, now=NOW, data=data, source="api", check_duplicates=False
     ).case
-    cases.start_case(session, actor=staff["humen"].actor, now=NOW, case_id=case.id)
+    verbs.start_case(session, actor=staff["humen"].actor, now=NOW, case_id=case.id)
     session.commit()  # a refused request rolls back to here
     return case
 
@@ -128,7 +128,7 @@ def test_long_strings_are_refused_before_the_service(
     assert r.status_code == 413 and r.json()["code"] == "body_too_large"
     # and the service refuses it too, for callers other than the API
     with pytest.raises(InvalidInput) as err:
-        cases.submit_result(
+        verbs.submit_result(
             session, actor=staff["humen"].actor, now=NOW, case_id=case.id, note="x",
             photos=["a" * 5_000_000],
         )  # fmt: skip
@@ -168,9 +168,9 @@ def test_a_citizen_may_attach_only_their_own_photo(
         citizen_id=other.id, check_duplicates=False,
     ).case  # fmt: skip
     actor = staff["humen"].actor
-    cases.start_case(session, actor=actor, now=NOW, case_id=case.id)
-    cases.submit_result(session, actor=actor, now=NOW, case_id=case.id, note="已清运")
-    cases.verify_case(session, actor=staff["inspector"].actor, now=NOW, case_id=case.id)
+    verbs.start_case(session, actor=actor, now=NOW, case_id=case.id)
+    verbs.submit_result(session, actor=actor, now=NOW, case_id=case.id, note="已清运")
+    verbs.verify_case(session, actor=staff["inspector"].actor, now=NOW, case_id=case.id)
     session.flush()
     before = events(session, case.id)
     now = datetime.now(UTC)
@@ -187,7 +187,7 @@ def test_a_citizen_may_attach_only_their_own_photo(
     assert shown["timeline"][-1]["photos"] == [f"/media/{mine.id}.jpg"]
     # a citizen actor in the service itself: someone else's photo is refused there too
     with pytest.raises(InvalidInput):
-        cases.rework_case(
+        verbs.rework_case(
             session, actor=citizens.citizen_actor(other), now=NOW, case_id=case.id,
             reason="x", photos=[theirs.id],
         )  # fmt: skip
