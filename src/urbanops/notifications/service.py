@@ -1,4 +1,5 @@
-"""Who hears about what: the reporter (in-app and SMS), the unit, and leaders on escalation."""
+"""Who hears about what, as the action registry says (`ActionSpec.notify`): the reporter
+(in-app and SMS), the unit the case is dispatched to, and leaders."""
 
 from __future__ import annotations
 
@@ -8,40 +9,10 @@ from sqlalchemy import any_, literal, select
 from sqlalchemy.orm import Session
 
 from urbanops.cases.models import Case, CaseEvent
-from urbanops.cases.workflow import ACTION_LABELS_ZH, STATUS_LABELS_ZH, CaseAction, CaseStatus
+from urbanops.cases.workflow import REGISTRY, STATUS_LABELS_ZH, CaseAction, CaseStatus, Notify
 from urbanops.identity.models import User
 from urbanops.identity.roles import Role
 from urbanops.notifications.models import Notification
-
-UNIT_ACTIONS = frozenset(
-    {
-        "dispatch",
-        "redispatch",
-        "rework",
-        "reopen",
-        "urge",
-        "escalate",
-        "remind",
-        "mark_overdue",
-        "approve_extension",
-        "reject_extension",
-    }
-)
-CITIZEN_ACTIONS = frozenset(
-    {
-        "dispatch",
-        "redispatch",
-        "start",
-        "submit_result",
-        "verify",
-        "rework",
-        "reopen",
-        "merge",
-        "void",
-        "park",
-        "support",
-    }
-)
 
 
 def notify_case_event(session: Session, event_id: int, *, now: datetime) -> int:
@@ -57,16 +28,17 @@ def notify_case_event(session: Session, event_id: int, *, now: datetime) -> int:
         return 0
     case = session.get(Case, event.case_id)
     assert case is not None
-    label = ACTION_LABELS_ZH.get(CaseAction(event.action), event.action)
+    spec = REGISTRY[CaseAction(event.action)]
+    label = spec.label_zh
     status = STATUS_LABELS_ZH.get(CaseStatus(case.status), case.status)
     title = f"案件 {case.number}：{label}"
     body = f"案件 {case.number} 当前状态：{status}。{event.note}".strip()
     rows: list[Notification] = []
-    if event.action in UNIT_ACTIONS and case.unit_id is not None:
+    if Notify.unit in spec.notify and case.unit_id is not None:
         rows.append(_row(case, event, "unit", case.unit_id, "in_app", title, body))
-    if event.action == "escalate":
+    if Notify.leader in spec.notify:
         rows += [_row(case, event, "user", uid, "in_app", title, body) for uid in leaders(session)]
-    if event.public and event.action in CITIZEN_ACTIONS and case.reporter_citizen_id:
+    if event.public and Notify.reporter in spec.notify and case.reporter_citizen_id:
         rows.append(_row(case, event, "citizen", case.reporter_citizen_id, "in_app", title, body))
         from urbanops.notifications.delivery import queue_sms_to_citizen
 
