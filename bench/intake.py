@@ -169,8 +169,39 @@ def _request(
     return "/api/v1/reports", body.encode(), "application/json", {"X-API-Key": key}
 
 
+def _spread(root: int, port: int) -> list[int]:
+    """Established connections to `port` held by each process under `root` (Linux: /proc),
+    most first: how evenly the kernel handed the keep-alive connections to the workers."""
+    inodes: dict[str, int] = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+            inodes[fields[9]] = 0
+    per: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            if int(entry) != root and ppid != root:
+                continue
+            for fd in os.listdir(f"/proc/{entry}/fd"):
+                target = os.readlink(f"/proc/{entry}/fd/{fd}")
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    per[int(entry)] = per.get(int(entry), 0) + 1
+        except OSError:
+            continue
+    return sorted(per.values(), reverse=True)
+
+
 async def _load(
-    port: int, key: str, points: list[tuple[float, float]], concurrency: int, via: str
+    port: int,
+    key: str,
+    points: list[tuple[float, float]],
+    concurrency: int,
+    via: str,
+    after_warm_up: Callable[[], None] = lambda: None,
 ) -> tuple[float, list[float], int]:
     latencies: list[float] = []
     errors = 0
@@ -195,6 +226,7 @@ async def _load(
     await asyncio.gather(
         *(one(c, i, lat, lon, False) for c, (i, (lat, lon)) in zip(conns, warm, strict=False))
     )
+    after_warm_up()
     t0 = time.perf_counter()
     await asyncio.gather(*(worker(c) for c in conns))
     wall = time.perf_counter() - t0
@@ -327,7 +359,17 @@ def run(
         progress(f"submitting {reports} reports via {via} with concurrency {concurrency}")
         database = _postmaster(home / "pgdata")
         cpu0 = (_cpu_seconds([server.pid], database), _cpu_seconds(database), time.process_time())
-        wall, lat, errors = asyncio.run(_load(port, key, points, concurrency, via))
+        spread: list[int] = []
+        wall, lat, errors = asyncio.run(
+            _load(
+                port,
+                key,
+                points,
+                concurrency,
+                via,
+                lambda: spread.extend(_spread(server.pid, port)),
+            )
+        )
         cpu1 = (_cpu_seconds([server.pid], database), _cpu_seconds(database), time.process_time())
         if errors:
             progress(f"{errors} requests failed")
@@ -345,7 +387,7 @@ def run(
             server.kill()
         stop_embedded(home)
     throughput = reports / wall
-    print(f"errors={errors} wall_s={wall:.2f}")
+    print(f"errors={errors} wall_s={wall:.2f} connections_per_worker={'/'.join(map(str, spread))}")
     per_report = [
         f"{name}={(b - a) * 1000 / reports:.2f}" if a is not None and b is not None else f"{name}=?"
         for name, a, b in zip(("server", "database", "client"), cpu0, cpu1, strict=True)

@@ -152,6 +152,7 @@ def _serve(host: str, port: int, *, demo: bool, workers: int = 1) -> None:
 
     from urbanops.app import serving_app
     from urbanops.bootstrap import demo_logins, load_demo, prepare_database
+    from urbanops.core import serving
     from urbanops.core.db import is_embedded, stop_embedded
     from urbanops.core.settings import get_settings
 
@@ -181,10 +182,10 @@ def _serve(host: str, port: int, *, demo: bool, workers: int = 1) -> None:
         for username, password, name in demo_logins():
             typer.echo(f"    {username:<14} {password:<10} {name}")
     if workers > 1:
-        # each process builds its app from the factory (and joins the embedded server)
-        uvicorn.run(
+        # each process builds its app from the factory (and joins the embedded server), on
+        # a socket of its own (SO_REUSEPORT): connections spread evenly over the workers
+        serving.run(
             "urbanops.app:serving_app",
-            factory=True,
             host=host,
             port=port,
             workers=workers,
