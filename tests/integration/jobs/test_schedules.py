@@ -7,17 +7,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from procrastinate.periodic import PeriodicDeferrer
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from urbanops.cases.jobs import sweep_deadlines
-from urbanops.cases.models import Case, CaseEvent
+from urbanops.cases.models import CaseEvent
+from urbanops.core.clock import utcnow
 from urbanops.core.jobs import daily_at, job_app
 from urbanops.identity.roles import SYSTEM
-from urbanops.reports.models import Report
 from urbanops.reports.schemas import ReportIn
 from urbanops.reports.service import submit_report
 
+from ...factories import retire_case
 from ..conftest import NOW
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -93,7 +94,6 @@ def test_the_sweep_decides_as_at_its_scheduled_time(committed: sessionmaker[Sess
             assert remind.at == NOW + timedelta(hours=3, minutes=30)
     finally:
         with committed.begin() as s:
-            events = select(CaseEvent.id).where(CaseEvent.case_id == case_id)
             s.execute(
                 text(
                     "DELETE FROM procrastinate_jobs WHERE (args->>'event_id')::bigint IN "
@@ -101,6 +101,4 @@ def test_the_sweep_decides_as_at_its_scheduled_time(committed: sessionmaker[Sess
                 ),
                 {"c": case_id},
             )
-            s.execute(delete(Report).where(Report.case_id == case_id))
-            s.execute(delete(CaseEvent).where(CaseEvent.id.in_(events)))
-            s.execute(delete(Case).where(Case.id == case_id))
+            retire_case(s, case_id, now=utcnow())  # its rows stay: the timeline is append-only

@@ -17,14 +17,16 @@ import pytest
 from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.orm import sessionmaker
 
-from urbanops.cases.models import Case, CaseEvent
+from urbanops.cases.models import CaseEvent
 from urbanops.core.clock import utcnow
 from urbanops.core.jobs import job_app, retry_stalled
 from urbanops.identity.roles import SYSTEM
 from urbanops.notifications.models import Notification
-from urbanops.reports.models import ClassifierModel, Report
+from urbanops.reports.models import ClassifierModel
 from urbanops.reports.schemas import ReportIn
 from urbanops.reports.service import submit_report
+
+from ...factories import retire_case
 
 HUMEN = (22.8191, 113.6968)
 URBANOPS = Path(sys.executable).with_name("urbanops")
@@ -175,11 +177,8 @@ def test_a_job_whose_worker_is_killed_is_finished_by_another(
                 s.execute(
                     text("DELETE FROM procrastinate_workers WHERE id = :w"), {"w": dead_worker}
                 )
-            events = select(CaseEvent.id).where(CaseEvent.case_id == case_id)
             s.execute(delete(Notification).where(Notification.case_id == case_id))
-            s.execute(delete(Report).where(Report.case_id == case_id))
-            s.execute(delete(CaseEvent).where(CaseEvent.id.in_(events)))
-            s.execute(delete(Case).where(Case.id == case_id))
+            retire_case(s, case_id, now=utcnow())  # its rows stay: the timeline is append-only
             # a worker started at 03:30 Beijing time would have retrained the classifier
             if first_model is not None:
                 s.execute(delete(ClassifierModel).where(ClassifierModel.id > first_model))
