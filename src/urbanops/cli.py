@@ -403,9 +403,9 @@ def bench_intake(
 @classifier_app.command("evaluate")
 def classifier_evaluate() -> None:
     """Top-1 and top-3 accuracy on a held-out split of the seed corpus."""
-    from urbanops.reports import classifier
+    from urbanops.reports import classifier, training
 
-    result = classifier.evaluate(classifier.load_seed_corpus())
+    result = training.evaluate(classifier.load_seed_corpus())
     typer.echo(
         f"classifier: top1={result.top1:.3f} top3={result.top3:.3f} "
         f"train={result.n_train} test={result.n_test} classes={result.n_classes}"
@@ -414,7 +414,8 @@ def classifier_evaluate() -> None:
 
 @classifier_app.command("train")
 def classifier_train() -> None:
-    """Retrain from the seed corpus and operators' corrections, and activate the model."""
+    """Retrain from the seed corpus and operators' corrections, and activate the model
+    (scikit-learn runs in a child process; the stored model is plain arrays)."""
     from urbanops.core.db import unit_of_work
     from urbanops.reports.suggest import train_and_store
 

@@ -1,12 +1,15 @@
-"""Classify report text to catalogue matters (GB/T 47678.5-2026 codes).
+"""Classify report text to catalogue matters (GB/T 47678.5-2026 codes): the serving side.
 
-A character n-gram TF-IDF vectoriser and a linear model with logistic loss, trained from pairs of
-(text, matter_code): the seed corpus shipped in ``urbanops/data/classifier/`` for a cold start,
-then labelled cases and operator corrections. Character n-grams need no word segmentation, which
-suits Chinese text with typos, homophones and Cantonese wording.
+A trained model is plain arrays: for each vectoriser block its n-gram terms and idf weights, then
+the weights and intercepts of a linear model over all blocks, its classes, how scores become
+probabilities (one-vs-rest logistic or softmax) and an optional calibration (Platt sigmoid per
+class, or a temperature). `TextClassifier` computes the same probabilities as the scikit-learn
+pipeline it was exported from (`urbanops.reports.training`) with numpy alone, so web processes
+never import the training library (~115 MiB in every process).
 
-Pure: no database, no settings, no environment. Callers persist ``to_bytes()`` wherever they keep
-models and rebuild with ``from_bytes()``.
+Character n-grams need no word segmentation, which suits Chinese text with typos, homophones and
+Cantonese wording. Pure: no database, no settings, no environment. Callers persist `to_bytes()`
+wherever they keep models and rebuild with `from_bytes()`.
 """
 
 from __future__ import annotations
@@ -15,103 +18,40 @@ import csv
 import io
 import json
 import math
-import pickle
-import re
-import unicodedata
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 import numpy as np
-import sklearn
-from scipy.special import expit
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import SGDClassifier
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
 
 from urbanops.core.errors import InvalidInput
+from urbanops.reports.text_features import ANALYZERS, normalise
 
 __all__ = [
     "FORMAT_VERSION",
-    "Evaluation",
+    "Calibration",
     "IncompatibleModel",
     "Suggestion",
     "TextClassifier",
-    "evaluate",
+    "Vectoriser",
     "load_seed_corpus",
     "normalise",
-    "train",
+    "top_k_accuracy",
+    "validated_samples",
 ]
 
-#: Bump when the serialised layout, `normalise()` or the features change: older models are then
-#: refused by `TextClassifier.from_bytes` and must be retrained.
-FORMAT_VERSION = 1
+#: Bump when the serialised layout, `normalise()` or an analyzer changes: older models are then
+#: refused by `TextClassifier.from_bytes` and must be retrained. 1 was a pickled scikit-learn
+#: pipeline; 2 is plain arrays (an .npz archive after a JSON header line).
+FORMAT_VERSION = 2
 
 _MAGIC = b"URBANOPS-TEXTCLF\n"
 
-# Cantonese and colloquial spellings mapped to the standard written form, plus a few frequent
-# typos. Kept small: the n-gram model learns the rest from the corpus.
-_VARIANTS: dict[str, str] = {
-    "垃级": "垃圾",
-    "拉圾": "垃圾",
-    "垃极": "垃圾",
-    "井羔": "井盖",
-    "红路灯": "红绿灯",
-    "泥头": "渣土",
-    "雪柜": "冰箱",
-    "梳化": "沙发",
-    "冷气机": "空调",
-    "电单车": "摩托车",
-    "行人路": "人行道",
-    "铺头": "店铺",
-    "晾衫": "晾衣服",
-    "呢度": "这里",
-    "嗰度": "那里",
-    "喺度": "在这里",
-    "边个": "谁",
-    "搞掂": "搞定",
-    "成日": "经常",
-    "夜晚": "晚上",
-    "冇": "没有",
-    "咗": "了",
-    "喺": "在",
-    "嘅": "的",
-    "啲": "些",
-    "嗰": "那",
-    "呢": "这",
-    "乜": "什么",
-    "唔": "不",
-    "佢": "他",
-    "睇": "看",
-    "瞓": "睡",
-    "嘈": "吵",
-    "嚟": "来",
-    "咁": "这么",
-    "冧": "倒",
-    "窿": "洞",
-}
-_VARIANT_RE = re.compile("|".join(sorted(map(re.escape, _VARIANTS), key=len, reverse=True)))
-# Anything that is not a letter or a digit (punctuation, symbols, emoji, joiners) splits words.
-_SEPARATORS_RE = re.compile(r"[\W_]+")
-_DIGITS_RE = re.compile(r"\d+")
-_SPACES_RE = re.compile(r"\s+")
 
-
-def normalise(text: str) -> str:
-    """Canonical form of report text for the classifier.
-
-    NFKC (full-width letters and digits become ASCII), lower case, Cantonese and colloquial
-    variants mapped to standard written Chinese, every digit run replaced by ``0``, runs of
-    punctuation, symbols and emoji replaced by one space, whitespace collapsed.
-    """
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = _VARIANT_RE.sub(lambda m: _VARIANTS[m.group(0)], text)
-    text = _DIGITS_RE.sub("0", text)
-    text = _SEPARATORS_RE.sub(" ", text)
-    return _SPACES_RE.sub(" ", text).strip()
+# --- the model -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -123,87 +63,193 @@ class Suggestion:
 
 
 class IncompatibleModel(ValueError):
-    """Serialised model bytes that this code cannot load (format or scikit-learn version)."""
+    """Serialised model bytes that this code cannot load (another format, or not a model)."""
 
 
-def _build_pipeline() -> Pipeline:
-    # Chosen on the seed corpus (5-fold top-1/top-3 and calibration) and the probe set: unigrams
-    # and bigrams beat (1, 3), (1, 4) and (2, 4); char_wb edges out char; SGD with logistic loss
-    # matches LogisticRegression and calibrated LinearSVC in accuracy, fits several times faster,
-    # and with this light regularisation its confidences track accuracy best.
-    return Pipeline(
-        [
-            (
-                "tfidf",
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    ngram_range=(1, 2),
-                    sublinear_tf=True,
-                    min_df=1,
-                    preprocessor=normalise,
-                    dtype=np.float64,
-                ),
-            ),
-            (
-                "model",
-                SGDClassifier(loss="log_loss", alpha=2e-6, max_iter=50, tol=None, random_state=0),
-            ),
-        ]
-    )
+@dataclass(frozen=True, eq=False)
+class Vectoriser:
+    """One TF-IDF block: n-grams of normalised text → columns, counts → weights.
+
+    `terms[i]` is the n-gram of column i of the block; `idf` is None when the block uses no idf;
+    `norm` is "l2", "l1" or None (per block, as each vectoriser of a union normalises its own
+    output); `weight` scales the block (a feature union's transformer weight).
+    """
+
+    analyzer: str
+    ngram_range: tuple[int, int]
+    terms: tuple[str, ...]
+    idf: np.ndarray | None
+    sublinear_tf: bool = True
+    norm: str | None = "l2"
+    weight: float = 1.0
+    index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.analyzer not in ANALYZERS:
+            raise IncompatibleModel(f"unknown analyzer {self.analyzer!r}")
+        if self.norm not in ("l2", "l1", None):
+            raise IncompatibleModel(f"unknown norm {self.norm!r}")
+        if self.idf is not None and self.idf.shape != (len(self.terms),):
+            raise IncompatibleModel("idf and terms differ in length")
+        object.__setattr__(self, "index", {term: i for i, term in enumerate(self.terms)})
+
+    def features(self, text: str) -> tuple[list[int], np.ndarray]:
+        """(columns, values) of normalised `text` in this block: its row of the TF-IDF matrix."""
+        low, high = self.ngram_range
+        columns: list[int] = []
+        counts: list[float] = []
+        for gram, n in Counter(ANALYZERS[self.analyzer](text, low, high)).items():
+            column = self.index.get(gram)
+            if column is not None:
+                columns.append(column)
+                counts.append(1.0 + math.log(n) if self.sublinear_tf else float(n))
+        values = np.asarray(counts, dtype=np.float64)
+        if self.idf is not None and columns:
+            values *= self.idf[columns]
+        if self.norm is not None and columns:
+            size = (
+                math.sqrt(float(values @ values))
+                if self.norm == "l2"
+                else float(np.abs(values).sum())
+            )
+            if size > 0.0:
+                values /= size
+        if self.weight != 1.0:
+            values *= self.weight
+        return columns, values
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    """How decision scores become probabilities after training, when calibrated.
+
+    "sigmoid" (Platt, one per score column as scikit-learn's `CalibratedClassifierCV` fits them):
+    p_k = 1 / (1 + exp(a_k·s_k + b_k)), normalised to sum to 1; "temperature": softmax(beta·s).
+    """
+
+    method: str
+    a: np.ndarray | None = None
+    b: np.ndarray | None = None
+    beta: float | None = None
+
+    def __post_init__(self) -> None:
+        ok = (self.method == "sigmoid" and self.a is not None and self.b is not None) or (
+            self.method == "temperature" and self.beta is not None
+        )
+        if not ok:
+            raise IncompatibleModel(f"incomplete or unknown calibration {self.method!r}")
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        out: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return out
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max())
+    out: np.ndarray = e / e.sum()
+    return out
+
+
+def _normalised(p: np.ndarray) -> np.ndarray:
+    """Rows of one-vs-rest probabilities scaled to sum to 1 (uniform when all are 0)."""
+    total = float(p.sum())
+    if total == 0.0:
+        return np.full_like(p, 1.0 / len(p))
+    out: np.ndarray = p / total
+    return out
+
+
+LINKS = ("logistic_ovr", "softmax")
 
 
 class TextClassifier:
-    """A trained text → matter classifier.
+    """A trained text → matter classifier: vectoriser blocks, a linear model, a link.
 
-    ``suggest`` runs a compiled fast path (a vocabulary lookup and one small matrix product)
-    that gives the same probabilities as the scikit-learn pipeline's ``predict_proba`` (one-vs-rest
-    logistic scores, normalised to sum to 1) without its per-call validation overhead;
-    ``pipeline`` stays available for batch use. Read-only after construction, so one instance
-    can serve many threads.
+    `weights` has one row per feature column (the blocks' columns one after the other) and one
+    column per score: one per class, or a single one for the second class of a binary model.
+    Read-only after construction, so one instance can serve many threads.
     """
 
-    def __init__(self, pipeline: Pipeline, *, trained_at_samples: int) -> None:
-        self.pipeline = pipeline
+    def __init__(
+        self,
+        *,
+        vectorisers: Sequence[Vectoriser],
+        weights: np.ndarray,
+        intercept: np.ndarray,
+        classes: Sequence[str],
+        link: str = "logistic_ovr",
+        calibration: Calibration | None = None,
+        trained_at_samples: int,
+        info: dict[str, Any] | None = None,
+    ) -> None:
+        self.vectorisers = tuple(vectorisers)
+        self.weights = np.ascontiguousarray(weights, dtype=np.float64)
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+        self._classes = tuple(str(c) for c in classes)
+        self.link = link
+        self.calibration = calibration
         self.trained_at_samples = trained_at_samples
-        vectorizer: TfidfVectorizer = pipeline.named_steps["tfidf"]
-        model: SGDClassifier = pipeline.named_steps["model"]
-        self._analyze = vectorizer.build_analyzer()
-        self._vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self._idf: np.ndarray = vectorizer.idf_
-        self._coef_t: np.ndarray = np.ascontiguousarray(model.coef_.T)
-        self._intercept: np.ndarray = np.asarray(model.intercept_)
-        self._classes: tuple[str, ...] = tuple(str(c) for c in model.classes_)
-        # A binary model keeps one column of weights, for the second class.
-        self._binary = len(self._classes) == 2
+        self.info = dict(info or {})
+        self._offsets: list[int] = []
+        columns = 0
+        for block in self.vectorisers:
+            self._offsets.append(columns)
+            columns += len(block.terms)
+        scores = 1 if len(self._classes) == 2 else len(self._classes)
+        if len(self._classes) < 2 or link not in LINKS:
+            raise IncompatibleModel(f"a model needs two classes or more and a link in {LINKS}")
+        if self.weights.shape != (columns, scores) or self.intercept.shape != (scores,):
+            raise IncompatibleModel(
+                f"weights {self.weights.shape} and intercept {self.intercept.shape} do not fit "
+                f"{columns} feature columns and {len(self._classes)} classes"
+            )
 
     @property
     def classes(self) -> tuple[str, ...]:
         """The matter codes this model can suggest, sorted."""
         return self._classes
 
-    def probabilities(self, text: str) -> np.ndarray | None:
-        """Probability of each class (ordered as `classes`), or None for text with no features."""
-        counts = Counter(self._analyze(text))
+    def scores(self, text: str) -> np.ndarray | None:
+        """The linear model's decision scores for `text`, or None for text with no features."""
+        clean = normalise(text)
         columns: list[int] = []
-        values: list[float] = []
-        for gram, n in counts.items():
-            column = self._vocabulary.get(gram)
-            if column is not None:
-                columns.append(column)
-                values.append((1.0 + math.log(n)) * self._idf[column])
+        values: list[np.ndarray] = []
+        for offset, block in zip(self._offsets, self.vectorisers, strict=True):
+            cols, vals = block.features(clean)
+            columns += [offset + c for c in cols]
+            values.append(vals)
         if not columns:
             return None
-        weights = np.asarray(values)
-        weights /= math.sqrt(float(weights @ weights))
-        scores = weights @ self._coef_t[columns] + self._intercept
-        proba = expit(scores)
-        if self._binary:
-            return np.array([1.0 - proba[0], proba[0]])
-        normalised: np.ndarray = proba / proba.sum()
-        return normalised
+        out: np.ndarray = np.concatenate(values) @ self.weights[columns] + self.intercept
+        return out
+
+    def probabilities(self, text: str) -> np.ndarray | None:
+        """Probability of each class (ordered as `classes`), or None for text with no features."""
+        s = self.scores(text)
+        if s is None:
+            return None
+        binary = len(self._classes) == 2
+        cal = self.calibration
+        if cal is not None and cal.method == "temperature":
+            assert cal.beta is not None
+            return _softmax(cal.beta * (np.array([-s[0], s[0]]) if binary else s))
+        if cal is not None:
+            assert cal.a is not None and cal.b is not None
+            p = _expit(-(cal.a * s + cal.b))
+            if binary:
+                return np.array([1.0 - p[0], p[0]])
+            p = _normalised(p)
+            p[(p > 1.0) & (p <= 1.0 + 1e-5)] = 1.0
+            return p
+        if binary:
+            p1 = float(_expit(s)[0])
+            return np.array([1.0 - p1, p1])
+        return _softmax(s) if self.link == "softmax" else _normalised(_expit(s))
 
     def suggest(self, text: str, k: int = 3) -> list[Suggestion]:
-        """The ``k`` likeliest matters for ``text``, most confident first.
+        """The `k` likeliest matters for `text`, most confident first.
 
         Returns an empty list when the text has nothing the model knows (empty, only emoji or
         punctuation, or characters never seen in training).
@@ -218,57 +264,120 @@ class TextClassifier:
         top = top[np.argsort(-proba[top], kind="stable")]
         return [Suggestion(self._classes[i], float(proba[i])) for i in top]
 
-    def to_bytes(self) -> bytes:
-        """Serialise: a JSON header line (format and scikit-learn versions), then a pickle.
+    # --- serialisation --------------------------------------------------------------------------
 
-        Only load bytes this project wrote: the payload is a pickle.
+    def to_bytes(self) -> bytes:
+        """A JSON header line (format, layout, metadata), then an .npz archive of the arrays.
+
+        Loading needs numpy only and runs no code from the bytes (no pickle).
         """
+        arrays: dict[str, np.ndarray] = {
+            "weights": self.weights,
+            "intercept": self.intercept,
+            "classes": np.array(self._classes, dtype=np.str_),
+        }
+        blocks = []
+        for i, block in enumerate(self.vectorisers):
+            arrays[f"terms{i}"] = np.array(block.terms, dtype=np.str_)
+            if block.idf is not None:
+                arrays[f"idf{i}"] = block.idf
+            blocks.append(
+                {
+                    "analyzer": block.analyzer,
+                    "ngram_range": list(block.ngram_range),
+                    "sublinear_tf": block.sublinear_tf,
+                    "norm": block.norm,
+                    "idf": block.idf is not None,
+                    "weight": block.weight,
+                }
+            )
+        calibration = None
+        if self.calibration is not None:
+            calibration = {"method": self.calibration.method, "beta": self.calibration.beta}
+            if self.calibration.a is not None and self.calibration.b is not None:
+                arrays["calibration_a"], arrays["calibration_b"] = (
+                    self.calibration.a,
+                    self.calibration.b,
+                )
         header = {
             "format": FORMAT_VERSION,
-            "sklearn": sklearn.__version__,
             "trained_at_samples": self.trained_at_samples,
             "classes": len(self._classes),
+            "link": self.link,
+            "vectorisers": blocks,
+            "calibration": calibration,
+            "info": self.info,
         }
-        head = json.dumps(header, sort_keys=True).encode("ascii") + b"\n"
-        return _MAGIC + head + pickle.dumps(self.pipeline, protocol=pickle.HIGHEST_PROTOCOL)
+        buffer = io.BytesIO()
+        np.savez(buffer, allow_pickle=False, **arrays)
+        head = json.dumps(header, sort_keys=True, ensure_ascii=True).encode("ascii") + b"\n"
+        return _MAGIC + head + buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> TextClassifier:
         """Rebuild a classifier from `to_bytes` output.
 
-        Raises `IncompatibleModel` for bytes of another format version or scikit-learn version
-        (retrain instead), or bytes that are not a serialised classifier at all.
+        Raises `IncompatibleModel` for bytes of another format version (retrain instead) or
+        bytes that are not a serialised classifier at all.
         """
         if not data.startswith(_MAGIC):
             raise IncompatibleModel("not a serialised UrbanOps text classifier")
         end = data.find(b"\n", len(_MAGIC))
-        if end < 0:
-            raise IncompatibleModel("truncated text classifier header")
         try:
             header: dict[str, Any] = json.loads(data[len(_MAGIC) : end])
         except ValueError as exc:
             raise IncompatibleModel("unreadable text classifier header") from exc
-        if header.get("format") != FORMAT_VERSION:
+        if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+            found = header.get("format") if isinstance(header, dict) else None
             raise IncompatibleModel(
-                f"text classifier format {header.get('format')!r} is not supported "
+                f"text classifier format {found!r} is not supported "
                 f"(this code reads format {FORMAT_VERSION}); retrain the model"
             )
-        if header.get("sklearn") != sklearn.__version__:
-            raise IncompatibleModel(
-                f"text classifier was trained with scikit-learn {header.get('sklearn')}, "
-                f"this process runs {sklearn.__version__}; retrain the model"
+        try:
+            with np.load(io.BytesIO(data[end + 1 :]), allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in npz.files}
+            blocks = [
+                Vectoriser(
+                    analyzer=b["analyzer"],
+                    ngram_range=(int(b["ngram_range"][0]), int(b["ngram_range"][1])),
+                    terms=tuple(str(t) for t in arrays[f"terms{i}"]),
+                    idf=arrays[f"idf{i}"] if b["idf"] else None,
+                    sublinear_tf=bool(b["sublinear_tf"]),
+                    norm=b["norm"],
+                    weight=float(b["weight"]),
+                )
+                for i, b in enumerate(header["vectorisers"])
+            ]
+            cal = header["calibration"]
+            calibration = None
+            if cal is not None:
+                calibration = Calibration(
+                    cal["method"],
+                    arrays.get("calibration_a"),
+                    arrays.get("calibration_b"),
+                    cal["beta"],
+                )
+            return cls(
+                vectorisers=blocks,
+                weights=arrays["weights"],
+                intercept=arrays["intercept"],
+                classes=[str(c) for c in arrays["classes"]],
+                link=header["link"],
+                calibration=calibration,
+                trained_at_samples=int(header["trained_at_samples"]),
+                info=header.get("info") or {},
             )
-        samples = header.get("trained_at_samples")
-        if not isinstance(samples, int):
-            raise IncompatibleModel("text classifier header lacks trained_at_samples")
-        # A pickle: load only bytes this project wrote (see `to_bytes`).
-        pipeline = pickle.loads(data[end + 1 :])
-        if not isinstance(pipeline, Pipeline):
-            raise IncompatibleModel("serialised text classifier holds no pipeline")
-        return cls(pipeline, trained_at_samples=samples)
+        except (KeyError, TypeError, ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            if isinstance(exc, IncompatibleModel):
+                raise
+            raise IncompatibleModel(f"damaged text classifier: {exc}") from exc
 
 
-def _validated(samples: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
+# --- samples and corpus ----------------------------------------------------------------------
+
+
+def validated_samples(samples: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """(texts, labels) of (text, matter_code) pairs; at least two matters are required."""
     texts: list[str] = []
     labels: list[str] = []
     for text, matter_code in samples:
@@ -289,14 +398,6 @@ def _validated(samples: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]
     return texts, labels
 
 
-def train(samples: Iterable[tuple[str, str]]) -> TextClassifier:
-    """Fit a classifier on (text, matter_code) pairs; at least two matters are required."""
-    texts, labels = _validated(samples)
-    pipeline = _build_pipeline()
-    pipeline.fit(texts, labels)
-    return TextClassifier(pipeline, trained_at_samples=len(texts))
-
-
 def load_seed_corpus() -> list[tuple[str, str]]:
     """The seed corpus shipped with the package, as (text, matter_code) pairs."""
     source = resources.files("urbanops").joinpath("data", "classifier", "seed_corpus.csv")
@@ -304,21 +405,10 @@ def load_seed_corpus() -> list[tuple[str, str]]:
         return [(row["text"], row["matter_code"]) for row in csv.DictReader(handle)]
 
 
-@dataclass
-class Evaluation:
-    """Accuracy of a model trained on one part of a corpus and tested on the rest."""
-
-    top1: float
-    top3: float
-    n_train: int
-    n_test: int
-    n_classes: int
-
-
 def top_k_accuracy(
     model: TextClassifier, samples: Sequence[tuple[str, str]]
 ) -> tuple[float, float]:
-    """Top-1 and top-3 accuracy of ``model`` on (text, matter_code) pairs."""
+    """Top-1 and top-3 accuracy of `model` on (text, matter_code) pairs."""
     if not samples:
         raise ValueError("no samples to score")
     hits1 = hits3 = 0
@@ -327,22 +417,3 @@ def top_k_accuracy(
         hits1 += codes[:1] == [matter_code]
         hits3 += matter_code in codes
     return hits1 / len(samples), hits3 / len(samples)
-
-
-def evaluate(
-    samples: Iterable[tuple[str, str]], test_fraction: float = 0.2, seed: int = 7
-) -> Evaluation:
-    """Stratified hold-out evaluation: train on ``1 - test_fraction``, score top-1/top-3 on the rest."""
-    texts, labels = _validated(samples)
-    train_x, test_x, train_y, test_y = train_test_split(
-        texts, labels, test_size=test_fraction, random_state=seed, stratify=labels
-    )
-    model = train(zip(train_x, train_y, strict=True))
-    top1, top3 = top_k_accuracy(model, list(zip(test_x, test_y, strict=True)))
-    return Evaluation(
-        top1=top1,
-        top3=top3,
-        n_train=len(train_x),
-        n_test=len(test_x),
-        n_classes=len(set(labels)),
-    )

@@ -1,22 +1,32 @@
 """Matter suggestions for report text: the active trained model, restricted to a category.
 
 The model is trained from the seed corpus plus operators' corrections (a case whose matter a
-clerk set or changed) by `train_and_store` (the retraining job and `urbanops migrate`).
+clerk set or changed) by `train_and_store` (the retraining job, `urbanops classifier train`, and
+`urbanops migrate` when there is no usable model). Training runs scikit-learn in a child process
+(`fit_in_child`): the calling process — a web worker running the in-process job worker, say —
+only ever loads the exported arrays.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import subprocess
+import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import LargeBinary, func, select, update
 from sqlalchemy.orm import Session
 
 from urbanops.cases.models import Case
 from urbanops.catalogue import service as catalogue
 from urbanops.reports import classifier as clf
 from urbanops.reports.models import ClassifierModel, Report
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,17 +37,47 @@ class Suggestion:
 
 
 _lock = threading.Lock()
-_model: tuple[int, clf.TextClassifier] | None = None
+#: (row id, model) of the active model last loaded; model None: that row is not loadable here
+_model: tuple[int, clf.TextClassifier | None] | None = None
 
 
-def active_model(session: Session) -> clf.TextClassifier | None:
-    global _model
-    row = session.execute(
+def _active_id(session: Session) -> int | None:
+    return session.execute(
         select(ClassifierModel.id)
         .where(ClassifierModel.is_active.is_(True))
         .order_by(ClassifierModel.id.desc())
         .limit(1)
     ).scalar_one_or_none()
+
+
+#: The model is read in slices of this size: libpq keeps its input buffer as large as the
+#: largest result a connection received (a bytea arrives hex-encoded, twice its size), so one
+#: 6 MB read would leave ~12 MB in every pooled connection that ever loaded the model.
+READ_CHUNK = 512 * 1024
+
+
+def read_blob(session: Session, row: int) -> bytes:
+    """The stored bytes of model `row`, read in `READ_CHUNK` slices."""
+    size = session.scalar(
+        select(func.length(ClassifierModel.blob)).where(ClassifierModel.id == row)
+    )
+    out = bytearray()
+    for start in range(0, size or 0, READ_CHUNK):
+        piece = session.scalar(
+            select(
+                func.substring(ClassifierModel.blob, start + 1, READ_CHUNK, type_=LargeBinary)
+            ).where(ClassifierModel.id == row)
+        )
+        out += piece or b""
+    return bytes(out)
+
+
+def active_model(session: Session) -> clf.TextClassifier | None:
+    """The active model, loaded once per row; None when there is none or it cannot be read
+    (stored by an older version: no suggestions until `urbanops migrate`, `serve` or the
+    nightly job retrains — serving never trains)."""
+    global _model
+    row = _active_id(session)
     if row is None:
         return None
     cached = _model
@@ -46,14 +86,12 @@ def active_model(session: Session) -> clf.TextClassifier | None:
     with _lock:  # one thread deserialises a new model; the others wait for it
         if _model is not None and _model[0] == row:
             return _model[1]
-        blob = session.scalar(select(ClassifierModel.blob).where(ClassifierModel.id == row))
-        assert blob is not None
+        model: clf.TextClassifier | None
         try:
-            model = clf.TextClassifier.from_bytes(blob)
-        except clf.IncompatibleModel:
-            # stored by another scikit-learn version: retrain from the same sources now
-            samples, _ = training_samples(session)
-            model = clf.train(samples)
+            model = clf.TextClassifier.from_bytes(read_blob(session, row))
+        except clf.IncompatibleModel as exc:
+            log.warning("classifier model #%d is not usable (%s): no suggestions", row, exc)
+            model = None
         _model = (row, model)
     return model
 
@@ -104,16 +142,35 @@ def training_samples(session: Session) -> tuple[list[tuple[str, str]], int]:
     return samples, corrections
 
 
+def fit_in_child(samples: Sequence[tuple[str, str]]) -> bytes:
+    """Train on (text, matter_code) pairs in `python -m urbanops.reports.training` and return
+    the model's bytes, so that scikit-learn is never imported into this process."""
+    clf.validated_samples(samples)  # refused here, with the domain error, not in the child
+    result = subprocess.run(
+        [sys.executable, "-m", "urbanops.reports.training"],
+        input=json.dumps(samples, ensure_ascii=False).encode(),
+        capture_output=True,
+        check=False,
+        timeout=3600,
+    )
+    if result.returncode != 0:
+        tail = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"classifier training failed ({result.returncode}): {tail[0]}")
+    clf.TextClassifier.from_bytes(result.stdout)  # refuse to store what cannot be served
+    return result.stdout
+
+
 def train_and_store(session: Session, now: datetime) -> ClassifierModel:
+    """Train from the seed corpus and corrections (in a child process) and activate the model."""
     samples, corrections = training_samples(session)
-    model = clf.train(samples)
+    blob = fit_in_child(samples)
     session.execute(update(ClassifierModel).values(is_active=False))
     row = ClassifierModel(
         created_at=now,
         samples=len(samples),
         corrections=corrections,
-        metrics={},
-        blob=model.to_bytes(),
+        metrics={"format": clf.FORMAT_VERSION},
+        blob=blob,
         is_active=True,
     )
     session.add(row)
@@ -122,9 +179,14 @@ def train_and_store(session: Session, now: datetime) -> ClassifierModel:
 
 
 def ensure_model(session: Session, now: datetime) -> bool:
-    """Train a first model when none exists; True if one was trained."""
-    exists = session.scalar(select(ClassifierModel.id).limit(1))
-    if exists is not None:
-        return False
+    """Train a model when there is no active one this code can load (a first run, or an upgrade
+    that changed the model format); True if one was trained."""
+    row = _active_id(session)
+    if row is not None:
+        try:
+            clf.TextClassifier.from_bytes(read_blob(session, row))
+            return False
+        except clf.IncompatibleModel:
+            pass
     train_and_store(session, now)
     return True
