@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from alembic.script import ScriptDirectory
 from psycopg import errors as pg_errors
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import ProgrammingError
@@ -15,7 +14,6 @@ from urbanops.areas import reference as area_reference
 from urbanops.areas import service as areas
 from urbanops.areas.models import GridCell, Unit
 from urbanops.catalogue.reference import load_catalogue
-from urbanops.core import migrate
 from urbanops.core.db import get_engine, is_embedded, unit_of_work
 from urbanops.core.errors import Conflict
 from urbanops.core.settings import get_settings
@@ -47,6 +45,8 @@ def load_reference_data(session: Session, now: datetime, progress: Progress = _q
 
 
 def prepare_database(now: datetime, progress: Progress = _quiet) -> None:
+    from urbanops.core import migrate  # Alembic: kept out of the web workers (`warm_up`)
+
     _announce_new_embedded(progress)
     progress("applying database migrations")
     migrate.upgrade(get_engine())
@@ -88,6 +88,10 @@ def ensure_database(now: datetime, progress: Progress = _quiet) -> None:
     migrations); an external server (`URBANOPS_DATABASE_URL`) that is not ready is refused with
     what to run, since migrating a shared server is its operator's decision.
     """
+    from alembic.script import ScriptDirectory
+
+    from urbanops.core import migrate
+
     _announce_new_embedded(progress)
     engine = get_engine()
     revisions, loaded = _database_state(engine)

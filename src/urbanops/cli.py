@@ -147,30 +147,57 @@ def existing_file(path: Path) -> Path:
 Workers = Annotated[int, typer.Option(min=1, max=64, help="web worker processes")]
 
 
-def _serve(host: str, port: int, *, demo: bool, workers: int = 1) -> None:
-    import uvicorn
+def _hold_embedded(home: Path) -> Any:
+    """Start (or join) the embedded PostgreSQL under `home` and keep a handle on it while the
+    server runs, so that the preparing child and the workers join one running server instead of
+    each starting and stopping it (pgserver stops it when its last handle goes). pgserver alone:
+    the database layer (`core.db`) is the workers' business."""
+    import warnings
 
-    from urbanops.app import serving_app
-    from urbanops.bootstrap import demo_logins, load_demo, prepare_database
+    data_dir = (home / "pgdata").resolve()
+    if not (data_dir / "PG_VERSION").exists():
+        progress(f"creating the embedded PostgreSQL under {data_dir} (first run)")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import pgserver
+
+        return pgserver.get_server(str(data_dir), cleanup_mode="stop")  # type: ignore[attr-defined]
+
+
+def _prepare_in_child(*, demo: bool, debug: bool) -> list[tuple[str, str, str]]:
+    """Run `urbanops prepare-serve` in a child process (its progress goes to our stderr); the
+    demo logins it prints. A failure exits with the child's code after its one-line error."""
+    import subprocess
+
+    command = [sys.executable, "-m", "urbanops.cli", *(["--debug"] if debug else [])]
+    command += ["prepare-serve", *(["--demo"] if demo else [])]
+    result = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    if result.returncode != 0:
+        raise typer.Exit(code=result.returncode)
+    last = (result.stdout.strip().splitlines() or ["[]"])[-1]
+    return [(str(u), str(p), str(n)) for u, p, n in json.loads(last)]
+
+
+def _serve(ctx: typer.Context, host: str, port: int, *, demo: bool, workers: int = 1) -> None:
+    """Prepare the database in a child process, then let uvicorn build the app from
+    `urbanops.app:serving_app` (in each worker with `--workers N`). The supervisor thus keeps
+    neither the app nor the migrations, reference data and training code: typer, uvicorn, the
+    settings and a pgserver handle (~30 MiB instead of ~185)."""
     from urbanops.core import serving
-    from urbanops.core.db import is_embedded, stop_embedded
     from urbanops.core.settings import get_settings
 
     check_production()
+    settings = get_settings()
     # each web process takes its share of the database's connections (`core.db.pool_plan`)
     os.environ["URBANOPS_WEB_WORKERS"] = str(workers)
     if demo:
         # demo mode shows one-time codes on the sign-in page; worker processes inherit it
         os.environ["URBANOPS_DEMO_MODE"] = "true"
-        get_settings().demo_mode = True
-
-    # the server prepares its database itself, embedded or not (migrations, reference data)
-    prepare_database(utcnow(), progress)
-    if demo:
-        if load_demo(utcnow(), progress):
-            progress("demo data loaded")
-        else:
-            progress("demo data already loaded")
+        settings.demo_mode = True
+    embedded = not settings.database_url  # `core.db.is_embedded`, without the database layer
+    server = _hold_embedded(settings.home) if embedded else None
+    logins = _prepare_in_child(demo=demo, debug=bool(ctx.find_root().params.get("debug")))
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     typer.echo(f"UrbanOps is running at {url}")
     typer.echo(f"  citizen app:   {url}/m/")
@@ -179,34 +206,53 @@ def _serve(host: str, port: int, *, demo: bool, workers: int = 1) -> None:
     typer.echo(f"  health:        {url}/healthz")
     if demo:
         typer.echo("  demo logins (username / password):")
-        for username, password, name in demo_logins():
+        for username, password, name in logins:
             typer.echo(f"    {username:<14} {password:<10} {name}")
-    if workers > 1:
-        # each process builds its app from the factory (and joins the embedded server), on
-        # a socket of its own (SO_REUSEPORT): connections spread evenly over the workers
-        serving.run(
-            "urbanops.app:serving_app",
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-        )
-        if is_embedded():
-            stop_embedded(get_settings().home)
-        return
-    uvicorn.run(serving_app(), host=host, port=port, log_level="info")
+    # an import string: with --workers N only the workers import the app (each joins the
+    # embedded server); with one worker, this process does
+    serving.run(  # with N workers, one socket each (SO_REUSEPORT): connections spread evenly
+        "urbanops.app:serving_app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning" if workers > 1 else "info",
+    )
+    if server is not None and workers > 1:
+        from urbanops.core.db import stop_embedded
+
+        stop_embedded(settings.home)  # the workers never release their handles
+
+
+@app.command("prepare-serve", hidden=True)
+def prepare_serve(demo: Annotated[bool, typer.Option("--demo")] = False) -> None:
+    """What `serve` and `demo` run in a child process before serving: migrations, reference
+    data, a classifier if none is usable, the demo data; prints the demo logins as JSON."""
+    from urbanops.bootstrap import demo_logins, load_demo, prepare_database
+
+    # the server prepares its database itself, embedded or not (migrations, reference data)
+    prepare_database(utcnow(), progress)
+    if demo:
+        if load_demo(utcnow(), progress):
+            progress("demo data loaded")
+        else:
+            progress("demo data already loaded")
+    typer.echo(json.dumps(demo_logins() if demo else [], ensure_ascii=False))
 
 
 @app.command()
-def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
+def serve(
+    ctx: typer.Context, host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1
+) -> None:
     """Run the platform (migrations and reference data first)."""
-    _serve(host, port, demo=False, workers=workers)
+    _serve(ctx, host, port, demo=False, workers=workers)
 
 
 @app.command()
-def demo(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
+def demo(
+    ctx: typer.Context, host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1
+) -> None:
     """Load the demo data unless already loaded, then serve."""
-    _serve(host, port, demo=True, workers=workers)
+    _serve(ctx, host, port, demo=True, workers=workers)
 
 
 @app.command()

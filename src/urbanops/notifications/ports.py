@@ -10,8 +10,6 @@ import logging
 from collections import deque
 from typing import Protocol
 
-import httpx
-
 log = logging.getLogger("urbanops.sms")
 
 
@@ -37,6 +35,8 @@ class HttpSms:
         self.url, self.token, self.timeout = url, token, timeout
 
     def send(self, phone: str, text: str) -> None:
+        import httpx  # only with a gateway: httpx loads rich and pygments (~5 MiB a process)
+
         response = httpx.post(
             self.url,
             json={"phone": phone, "text": text},
