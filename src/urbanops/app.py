@@ -81,12 +81,22 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     ):
         app.include_router(router)
 
+    from urbanops.areas.citizen_api import router as citizen_stations_router
+    from urbanops.identity.citizen_api import router as citizen_account_router
+    from urbanops.notifications.citizen_api import router as citizen_inbox_router
     from urbanops.open311.api import router as open311_router
-    from urbanops.reports.citizen_api import router as citizen_router
+    from urbanops.reports.citizen_api import router as citizen_reports_router
     from urbanops.web.pages import VENDOR, mount_static
     from urbanops.web.pages import router as pages_router
 
-    app.include_router(citizen_router)
+    # the citizen app's API (/api/v1/citizen), by domain
+    for router in (
+        citizen_account_router,
+        citizen_reports_router,
+        citizen_inbox_router,
+        citizen_stations_router,
+    ):
+        app.include_router(router)
     app.include_router(pages_router)
     app.include_router(open311_router)
     from urbanops.admin.api import router as admin_router

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import any_, literal, select
+from sqlalchemy import any_, literal, select, update
 from sqlalchemy.orm import Session
 
 from urbanops.cases.models import Case, CaseEvent
@@ -75,4 +75,17 @@ def _row(
         title=title,
         body=body,
         created_at=event.at,
+    )
+
+
+def mark_citizen_inbox_read(session: Session, *, citizen_id: int, now: datetime) -> None:
+    """Mark every unread notification in the citizen's inbox read (the app's inbox was shown)."""
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.recipient_kind == "citizen",
+            Notification.recipient_id == citizen_id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now)
     )

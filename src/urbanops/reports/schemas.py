@@ -1,4 +1,4 @@
-"""Report intake API shapes."""
+"""Report API shapes: intake (every source), and the citizen app's reports and cases."""
 
 from __future__ import annotations
 
@@ -51,3 +51,95 @@ class ReportOut(BaseModel):
     due_at: datetime | None
     suggestions: list[SuggestionOut]
     message: str
+
+
+# --- the citizen app ---------------------------------------------------------------------------
+
+
+class PhotoOut(BaseModel):
+    id: str
+    url: str
+    thumb_url: str
+    width: int
+    height: int
+    gps: dict[str, float] | None
+
+
+class CitizenReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    datum: Datum = Datum.wgs84
+    description: Text = Field(default="", max_length=2000)
+    category_code: Line | None = Field(default=None, max_length=32)
+    matter_code: str | None = Field(default=None, pattern=r"^[0-9]{5}$")
+    address: Line = Field(default="", max_length=256)
+    photo_ids: list[Annotated[Line, Field(max_length=2048)]] = Field(
+        default_factory=list, max_length=9
+    )
+    idempotency_key: Line = Field(min_length=8, max_length=80)
+
+
+class MyCaseOut(BaseModel):
+    """One of the citizen's reports, with the case it opened or joined."""
+
+    case_id: int
+    number: str
+    status: str
+    status_label: str
+    matter_name: str | None
+    unit_name: str | None
+    reported_at: datetime
+    due_at: datetime | None
+    supporter: bool
+    thumb_url: str | None
+
+
+class TimelineItem(BaseModel):
+    at: datetime
+    action: str
+    label: str
+    note: str
+    photos: list[str]
+
+
+class PublicCaseOut(BaseModel):
+    """A case as its reporter sees it: public timeline, before/after photos, what they may do."""
+
+    case_id: int
+    number: str
+    status: str
+    status_label: str
+    matter_name: str | None
+    category_code: str | None
+    description: str
+    unit_name: str | None
+    town_name: str | None
+    lat: float
+    lon: float
+    reported_at: datetime
+    due_at: datetime | None
+    closed_at: datetime | None
+    before_photos: list[str]
+    after_photos: list[str]
+    timeline: list[TimelineItem]
+    supporters: int
+    mine: bool
+    can_rate: bool
+    can_dispute: bool
+    rating: int | None
+    rating_comment: str | None
+
+
+class RateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rating: int = Field(ge=1, le=5)
+    comment: Text = Field(default="", max_length=500)
+
+
+class DisputeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text = Field(min_length=1, max_length=500)
+    photo_ids: list[Annotated[Line, Field(max_length=2048)]] = Field(
+        default_factory=list, max_length=9
+    )
