@@ -149,9 +149,7 @@ _town_names: RefCache[dict[str, str]] = RefCache(REFRESH_SECONDS)
 def town_names(session: Session) -> dict[str, str]:
     """Town code → name, cached like the matrix (names change rarely): a list of cases reads
     every town's name without a statement, and never loads a polygon to get one."""
-    return _town_names.get(
-        lambda: dict(session.execute(select(Town.code, Town.name)).tuples().all())
-    )
+    return _town_names.get(lambda: dict(session.execute(select(Town.code, Town.name)).all()))
 
 
 def town_name(session: Session, code: str) -> str | None:
