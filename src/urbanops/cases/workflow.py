@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from urbanops.core.calendar import TimeUnit
 from urbanops.core.errors import TransitionNotAllowed
 from urbanops.identity.roles import Role
 
@@ -435,6 +436,25 @@ def label(action: str) -> str:
         return action
 
 
+# the choices of a field of kind "time_unit" (the units an extension is counted in)
+TIME_UNIT_LABELS: Mapping[TimeUnit, tuple[str, str]] = {
+    TimeUnit.working_days: ("工作日", "Working days"),
+    TimeUnit.working_hours: ("工作小时", "Working hours"),
+    TimeUnit.natural_hours: ("自然小时", "Hours"),
+}
+
+
+def _choices(f: Field) -> dict[str, Any]:
+    """The `options` of a field with fixed choices (value and labels), for the front-ends."""
+    if f.kind != "time_unit":
+        return {}
+    options = [
+        {"value": str(u), "label_zh": zh, "label_en": en}
+        for u, (zh, en) in TIME_UNIT_LABELS.items()
+    ]
+    return {"options": options}
+
+
 def workflow_document() -> dict[str, Any]:
     """The registry as JSON for the front-ends (`GET /api/v1/workflow`)."""
     return {
@@ -468,6 +488,7 @@ def workflow_document() -> dict[str, Any]:
                         "required": f.required,
                         "label_zh": f.label_zh,
                         "label_en": f.label_en,
+                        **_choices(f),
                     }
                     for f in spec.fields
                 ],
