@@ -46,13 +46,19 @@ test: install browser-deps check
 test-fast: install
 	$(BIN)/pytest -q -m "not browser" || [ $$? -eq 5 ]
 
+# the pages' JavaScript: eslint (eslint.config.js) and prettier (.prettierrc.json), from npm
+JS := "src/urbanops/web/static/**/*.js" eslint.config.js
+
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	node_modules/.bin/eslint --max-warnings 0
+	node_modules/.bin/prettier --check $(JS)
 
 format: install
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
+	node_modules/.bin/prettier --write --log-level warn $(JS)
 
 typecheck: install
 	$(BIN)/mypy

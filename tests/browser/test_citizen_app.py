@@ -11,7 +11,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from urbanops.cases.workflow import REGISTRY, STATUSES, CaseAction, CaseStatus
+
 pytestmark = pytest.mark.browser
+SHOTS = Path("/tmp/shots")
 
 
 def photo_file(tmp_path: Path) -> Path:
@@ -48,6 +51,8 @@ def report(page: Page, tmp_path: Path, text: str) -> str:
     expect(page.locator("#place")).to_contain_text("塘厦镇")
     page.fill("#desc", text)
     page.click("#cats .cat[data-code='street_vending']")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "m-report.png"), full_page=True)
     page.click("#submit-btn")
     page.wait_for_selector("#view-result:not([hidden])")
     return page.text_content("#result-number") or ""
@@ -61,6 +66,10 @@ def test_sign_in_and_report_with_photo_and_location(phone_page: Page, tmp_path: 
     assert phone_page.text_content("#result-due") not in ("", "暂无")
     phone_page.click("#view-result [data-go=mine]")
     phone_page.wait_for_selector(f"#mine-list li:has-text('{number}')")
+    reported = STATUSES[CaseStatus.dispatched].label_zh
+    expect(phone_page.locator(f"#mine-list li:has-text('{number}') .status")).to_have_text(reported)
+    SHOTS.mkdir(exist_ok=True)
+    phone_page.screenshot(path=str(SHOTS / "m-mine.png"))
 
 
 def test_follow_to_closed_and_rate(
@@ -120,6 +129,19 @@ def test_follow_to_closed_and_rate(
     expect(phone_page.locator("#case-status")).to_have_text("重新处置")
     expect(reason_error).to_be_hidden()
 
+    # in English the status and the timeline read as the registry's English labels
+    phone_page.click("#lang")
+    phone_page.click("#view-case [data-go=mine]")
+    reopened = STATUSES[CaseStatus.reopened].label_en
+    expect(phone_page.locator(f"#mine-list li:has-text('{number}') .status")).to_have_text(reopened)
+    phone_page.click(f"#mine-list li:has-text('{number}')")
+    expect(phone_page.locator("#case-status")).to_have_text(reopened)
+    timeline = phone_page.locator("#case-timeline")
+    for action in (CaseAction.verify, CaseAction.rate, CaseAction.reopen):
+        expect(timeline).to_contain_text(REGISTRY[action].label_en)
+    SHOTS.mkdir(exist_ok=True)
+    phone_page.screenshot(path=str(SHOTS / "m-case-en.png"), full_page=True)
+
 
 def test_english_can_be_selected(phone_page: Page) -> None:
     phone_page.goto("/m/")
@@ -127,3 +149,28 @@ def test_english_can_be_selected(phone_page: Page) -> None:
     assert phone_page.text_content("#login-btn") == "登录"
     phone_page.click("#lang")
     assert phone_page.text_content("#login-btn") == "Sign in"
+
+
+def test_the_app_opens_offline_from_its_cache(phone_page: Page) -> None:
+    """The service worker keeps the shell — every module of the app, the categories and the
+    workflow document — so that the app opens with no network at all."""
+    page = phone_page
+    page.goto("/m/")
+    page.wait_for_selector("#view-login:not([hidden])")
+    # the worker precaches the shell when it installs, then takes the page (clients.claim):
+    # nothing the page loaded before is cached by its fetch handler
+    controlled = page.evaluate(
+        """navigator.serviceWorker.ready.then(() => navigator.serviceWorker.controller
+          || new Promise((resolve) => navigator.serviceWorker.addEventListener(
+               "controllerchange", resolve))).then(() => true)"""
+    )
+    assert controlled is True
+    page.context.set_offline(True)
+    try:
+        page.reload()
+        expect(page.locator("#view-login")).to_be_visible()
+        expect(page.locator("#cats .cat").first).to_be_attached()
+        page.click("#lang")
+        expect(page.locator("#login-btn")).to_have_text("Sign in")
+    finally:
+        page.context.set_offline(False)

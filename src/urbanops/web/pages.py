@@ -1,9 +1,12 @@
-"""Page routes: the landing page, the citizen app shell (a PWA), its manifest and service
-worker, uploaded media, static files and the front-end libraries installed by npm."""
+"""Page routes: the landing page, the citizen app shell (a PWA), the console and the calendar
+page, the service worker, uploaded media, the pages' JavaScript modules and the front-end
+libraries installed by npm. The pages are plain JavaScript over /api/v1 (docs/DESIGN.md,
+"Front-end"); their templates only place the shell."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -23,11 +26,20 @@ router = APIRouter(include_in_schema=False)
 # front-end libraries come from npm (`make install`), never from the repository
 VENDOR = {
     "leaflet": ROOT / "node_modules" / "leaflet" / "dist",
-    "htmx": ROOT / "node_modules" / "htmx.org" / "dist",
-    "echarts": ROOT / "node_modules" / "echarts" / "dist",
     "swagger-ui": ROOT / "node_modules" / "swagger-ui-dist",  # /docs
     "redoc": ROOT / "node_modules" / "redoc" / "bundles",  # /redoc
 }
+
+
+class AppStatic(StaticFiles):
+    """The pages' own files, revalidated on every use (`no-cache`; unchanged files answer 304):
+    the pages are JavaScript modules importing each other by plain URLs, which carry no version,
+    so a browser must not keep an old module beside a new one."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -83,7 +95,7 @@ def media(key: str) -> Response:
 
 
 def mount_static(app: FastAPI) -> None:
-    app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/static/app", AppStatic(directory=HERE / "static"), name="static")
     for name, path in VENDOR.items():
         if path.is_dir():
             app.mount(f"/static/vendor/{name}", StaticFiles(directory=path), name=f"vendor-{name}")

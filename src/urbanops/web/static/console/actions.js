@@ -1,0 +1,105 @@
+/* The action form of the console, built from the action registry: one input per field the
+   action asks for (GET /api/v1/workflow), by the field's kind; its values in the request body
+   the action's route reads (POST /api/v1/cases/{id}/actions/{code}). */
+import { html } from "../shared/html.js";
+import { fieldLabel } from "../shared/workflow.js";
+
+const INTEGER_KINDS = new Set(["unit", "case", "rating"]);
+
+function choices(f, options) {
+  const blank = f.required ? "请选择" : "—";
+  return html`<select name="${f.name}" ${f.required ? html`required` : ""}>
+    <option value="">${blank}</option>
+    ${options.map(([value, text]) => html`<option value="${value}">${text}</option>`)}
+  </select>`;
+}
+
+/** The input of one field. `ctx`: {units: [{id, name}], matters: [{code, name}]}. */
+function input(f, ctx) {
+  const required = f.required ? html`required` : "";
+  switch (f.kind) {
+    case "textarea":
+      return html`<textarea name="${f.name}" rows="2" maxlength="2000" ${required}></textarea>`;
+    case "number":
+      return html`<input name="${f.name}" type="number" min="0" step="any" ${required} />`;
+    case "case":
+      return html`<input name="${f.name}" type="number" min="1" step="1" ${required} />`;
+    case "unit":
+      return choices(
+        f,
+        ctx.units.map((u) => [u.id, u.name]),
+      );
+    case "rating":
+      return choices(
+        f,
+        [1, 2, 3, 4, 5].map((n) => [n, "★".repeat(n)]),
+      );
+    case "time_unit":
+      return choices(
+        f,
+        (f.options || []).map((o) => [o.value, fieldLabel(o, "zh")]),
+      );
+    case "matter":
+      return html`<input
+          name="${f.name}"
+          list="console-matters"
+          inputmode="numeric"
+          pattern="[0-9]{5}"
+          placeholder="事项代码（5 位）"
+          ${required}
+        />
+        <datalist id="console-matters">
+          ${ctx.matters.map((m) => html`<option value="${m.code}">${m.name}</option>`)}
+        </datalist>`;
+    case "photos":
+      return html`<input name="${f.name}" type="file" accept="image/*" multiple ${required} />`;
+    default:
+      return html`<input name="${f.name}" maxlength="2000" ${required} />`;
+  }
+}
+
+/** The form of `spec` (a registry action): a title, its fields, and the button that takes it. */
+export function actionForm(spec, ctx) {
+  const title = fieldLabel(spec, "zh");
+  return html`<form class="form" data-form="${spec.code}" novalidate>
+    <b>${title}</b>
+    ${spec.fields.map(
+      (f) =>
+        html`<label data-field="${f.name}"
+          ><span>${fieldLabel(f, "zh")}${f.required ? html`<i class="req">*</i>` : ""}</span>
+          ${input(f, ctx)}</label
+        >`,
+    )}
+    <button class="primary">确认${title}</button>
+  </form>`;
+}
+
+/** The fields of `spec` that the form leaves empty although they are required. */
+export function missingFields(spec, form) {
+  return spec.fields.filter((f) => {
+    const el = form.elements.namedItem(f.name);
+    if (!f.required || !el) return false;
+    return f.kind === "photos" ? el.files.length === 0 : el.value.trim() === "";
+  });
+}
+
+/** The request body of the filled form; photos are uploaded first with `upload(file) → id`. */
+export async function actionBody(spec, form, upload) {
+  const body = {};
+  for (const f of spec.fields) {
+    const el = form.elements.namedItem(f.name);
+    if (!el) continue;
+    if (f.kind === "photos") {
+      const ids = [];
+      for (const file of el.files) ids.push(await upload(file));
+      if (ids.length) body[f.name] = ids;
+      continue;
+    }
+    const value = el.value.trim();
+    if (value === "") continue;
+    if (INTEGER_KINDS.has(f.kind)) body[f.name] = parseInt(value, 10);
+    else if (f.kind === "number") body[f.name] = parseFloat(value);
+    else body[f.name] = value;
+  }
+  return body;
+}
