@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+import urbanops.models  # noqa: F401  (every table known before any query)
 from urbanops import __version__
 from urbanops.core.db import ping
 from urbanops.core.limits import BodyLimitMiddleware
@@ -41,7 +42,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
             # them out of the cyclic GC, whose full passes over them took ~0.4 s each
             gc.freeze()
         if embedded_worker:
-            from urbanops.core.jobs import BackgroundWorker
+            from urbanops.worker import BackgroundWorker
 
             worker = BackgroundWorker()
             worker.start()
@@ -58,7 +59,9 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         redoc_url=None,
         lifespan=lifespan,
     )
-    install_error_handlers(app)
+    from urbanops.open311.formats import internal_error_document
+
+    install_error_handlers(app, internal_error_formats={"/open311": internal_error_document})
     # bodies are counted as they stream in, before any parser or spool file sees them
     app.add_middleware(BodyLimitMiddleware)
     settings = get_settings()

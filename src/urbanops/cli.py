@@ -268,7 +268,7 @@ def migrate() -> None:
 def worker(concurrency: Annotated[int, typer.Option(min=1, max=64)] = 4) -> None:
     """Run a job worker (any number of machines may run workers)."""
     from urbanops.core.db import size_for_job_worker
-    from urbanops.core.jobs import run_worker
+    from urbanops.worker import run_worker
 
     check_production()
     size_for_job_worker(concurrency)  # its pool: one connection per task at once, plus one

@@ -197,7 +197,6 @@ def process_pool_size(settings: Settings, url: str) -> int:
 
 def get_engine() -> Engine:
     global _engine, _session_factory
-    import urbanops.core.models_registry  # noqa: F401  (every table known before any query)
 
     with _lock:
         if _engine is None:

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, MetaData
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -27,10 +27,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(connection), revision)
 
 
-def drift(engine: Engine) -> list[object]:
-    """Differences between the models and the migrated schema (empty when in step)."""
+def drift(engine: Engine, metadata: MetaData) -> list[object]:
+    """Differences between the tables of `metadata` and the migrated schema (empty when in
+    step); `urbanops.models.metadata` holds every table."""
     from urbanops.core.migrations_filter import include_object
-    from urbanops.core.models_registry import metadata
 
     with engine.connect() as connection:
         ctx = MigrationContext.configure(

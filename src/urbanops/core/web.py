@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
@@ -377,24 +377,35 @@ def log_unexpected(request_line: str, exc: BaseException) -> str:
     return error_id
 
 
-def _internal_error(request: Request, exc: BaseException) -> Response:
-    error_id = log_unexpected(f"{request.method} {request.url.path}", exc)
-    if request.url.path.startswith("/open311"):
-        from urbanops.open311.formats import internal_error_document
+# a 500 in another document format, for the paths under a prefix: (path, error id) -> answer
+InternalErrorFormat = Callable[[str, str], Response]
 
-        return internal_error_document(request.url.path, error_id)
+
+def _internal_error(
+    request: Request, exc: BaseException, formats: Mapping[str, InternalErrorFormat]
+) -> Response:
+    error_id = log_unexpected(f"{request.method} {request.url.path}", exc)
+    for prefix, answer in formats.items():
+        if request.url.path.startswith(prefix):
+            return answer(request.url.path, error_id)
     zh, en = internal_error_text(error_id)
     t_zh, t_en = _title(500)
     return problem(request, 500, "internal_error", t_zh, t_en, zh, en, {ERROR_ID: error_id})
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(
+    app: FastAPI, *, internal_error_formats: Mapping[str, InternalErrorFormat] | None = None
+) -> None:
+    """Problem+json answers for domain errors, validation errors and the unexpected; the paths
+    under a prefix of `internal_error_formats` (Open311's) answer a 500 in their own format."""
+    formats = dict(internal_error_formats or {})
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         """Anything no other handler answered: Starlette's ServerErrorMiddleware (outermost)
         sends this 500 problem+json, with an `error_id` that is also in the log line with the
-        traceback, then re-raises for the server (Open311 routes answer their own errors)."""
-        return _internal_error(request, exc)
+        traceback, then re-raises for the server."""
+        return _internal_error(request, exc, formats)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:

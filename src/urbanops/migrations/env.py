@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from urbanops.core.migrations_filter import include_object
-from urbanops.core.models_registry import metadata
+from urbanops.models import metadata
 
 config = context.config
 

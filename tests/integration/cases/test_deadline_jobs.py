@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.cases.sweep import sweep
 from urbanops.core.clock import utcnow
-from urbanops.core.jobs import job_app
 from urbanops.identity.roles import SYSTEM
 from urbanops.notifications.models import Notification
 from urbanops.reports.schemas import ReportIn
 from urbanops.reports.service import submit_report
+from urbanops.worker import job_app
 
 from ...factories import retire_case
 from ..conftest import NOW

@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from urbanops.core import outbox
-from urbanops.core.jobs import conninfo, job_app
+from urbanops.core.jobs import conninfo
+from urbanops.worker import job_app
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from urbanops.core import outbox
-from urbanops.core.jobs import conninfo, job_app
+from urbanops.core.jobs import conninfo
 from urbanops.notifications.delivery import SEND_TASK, queue_sms
+from urbanops.worker import job_app
 
 from ..conftest import NOW
 
@@ -131,7 +132,8 @@ def test_a_hand_written_statement_writes_its_rows_with_insert_sql(
 KILLED_DRAINER = """
 import asyncio, psycopg
 from urbanops.core import outbox
-from urbanops.core.jobs import conninfo, job_app
+from urbanops.core.jobs import conninfo
+from urbanops.worker import job_app
 
 app = job_app()
 defer = app.job_manager.batch_defer_jobs_async

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from urbanops.cases.jobs import sweep_deadlines
 from urbanops.cases.models import CaseEvent
 from urbanops.core.clock import utcnow
-from urbanops.core.jobs import daily_at, job_app
+from urbanops.core.jobs import daily_at
 from urbanops.identity.roles import SYSTEM
 from urbanops.reports.schemas import ReportIn
 from urbanops.reports.service import submit_report
+from urbanops.worker import job_app
 
 from ...factories import retire_case
 from ..conftest import NOW

@@ -19,12 +19,13 @@ from sqlalchemy.orm import sessionmaker
 
 from urbanops.cases.models import CaseEvent
 from urbanops.core.clock import utcnow
-from urbanops.core.jobs import job_app, retry_stalled
+from urbanops.core.jobs import retry_stalled
 from urbanops.identity.roles import SYSTEM
 from urbanops.notifications.models import Notification
 from urbanops.reports.models import ClassifierModel
 from urbanops.reports.schemas import ReportIn
 from urbanops.reports.service import submit_report
+from urbanops.worker import job_app
 
 from ...factories import retire_case
 

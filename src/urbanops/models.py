@@ -1,4 +1,5 @@
-"""Imports every table module so that `Base.metadata` is complete (Alembic, tests)."""
+"""Every table of the platform: importing this module registers each domain's tables on
+`Base.metadata` (the entry points import it: the web app, the CLI, the job worker, Alembic)."""
 
 from urbanops.areas import models as _areas  # noqa: F401
 from urbanops.cases import models as _cases  # noqa: F401
