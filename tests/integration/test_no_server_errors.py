@@ -381,12 +381,12 @@ def test_unexpected_errors_are_problems_with_an_id_in_the_log(
 def test_unexpected_open311_errors_carry_an_id_in_the_log(
     client: TestClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from urbanops.open311 import service
+    from urbanops.open311 import queries
 
     def broken(*_: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(service, "services", broken)
+    monkeypatch.setattr(queries, "services", broken)
     with caplog.at_level(logging.ERROR):
         description = assert_error(client.get(f"{BASE}/services.json"), 500)
     logged = [rec for rec in caplog.records if rec.exc_info is not None]

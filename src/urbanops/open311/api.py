@@ -127,7 +127,7 @@ def _base(request: Request) -> str:
     responses=responses("the endpoints of this server"),
 )
 def discovery(request: Request, fmt: str) -> Response:
-    return render(parse_format(fmt), "discovery", None, svc.discovery(_base(request)))
+    return render(parse_format(fmt), "discovery", None, queries.discovery(_base(request)))
 
 
 @router.get(
@@ -137,7 +137,7 @@ def discovery(request: Request, fmt: str) -> Response:
 )
 def services(session: SessionDep, fmt: str) -> Response:
     f = parse_format(fmt)
-    return render(f, "services", "service", svc.services(session))
+    return render(f, "services", "service", queries.services(session))
 
 
 @router.get(
@@ -148,7 +148,7 @@ def services(session: SessionDep, fmt: str) -> Response:
 def service_definition(session: SessionDep, service_code: str, fmt: str) -> Response:
     f = parse_format(fmt)
     code = params.service_code(service_code)
-    return render(f, "service_definition", None, svc.definition(session, code))
+    return render(f, "service_definition", None, queries.definition(session, code))
 
 
 @router.post(

@@ -1,5 +1,5 @@
-"""Reading cases as Open311 service requests, and their public timeline as request updates
-(mySociety extension).
+"""Everything Open311's GET answers: discovery, the services and their definition, cases as
+service requests, and their public timeline as request updates (mySociety extension).
 
 A service request is a case, identified by its number: `open` for every status before 结案,
 `closed` for 结案 and 作废. Merged cases are left out of searches (the case they joined stands
@@ -26,8 +26,21 @@ from urbanops.cases.workflow import (
 )
 from urbanops.catalogue import service as catalogue
 from urbanops.core.errors import NotFound
+from urbanops.core.settings import get_settings
+from urbanops.open311.definition import ATTRIBUTES, CHANGESET
 from urbanops.open311.formats import absolute_url, local_text, w3c
-from urbanops.open311.schemas import RequestQuery, RequestUpdate, ServiceRequest, UpdateQuery
+from urbanops.open311.schemas import (
+    FORMATS,
+    SPECIFICATION,
+    Discovery,
+    Endpoint,
+    RequestQuery,
+    RequestUpdate,
+    Service,
+    ServiceDefinition,
+    ServiceRequest,
+    UpdateQuery,
+)
 from urbanops.reports.models import Report
 from urbanops.reports.photos import media_urls
 
@@ -221,6 +234,57 @@ def get_request(session: Session, request_id: str, *, base_url: str) -> ServiceR
             message_en=f"no service request {request_id!r}",
         )
     return _request(session, catalogue.snapshot(session), row, base_url)
+
+
+# --- discovery, services and their definition ------------------------------------------------------
+
+
+def discovery(base_url: str) -> Discovery:
+    """Where this server's endpoint is, and what it speaks."""
+    url = base_url.rstrip("/") + "/open311/v2/"
+    cfg = get_settings().open311
+    return Discovery(
+        changeset=CHANGESET,
+        contact=cfg.contact,
+        key_service=cfg.key_service,
+        endpoints=[Endpoint(SPECIFICATION, url, CHANGESET, cfg.endpoint_type, list(FORMATS))],
+    )
+
+
+def services(session: Session) -> list[Service]:
+    """The catalogue as services: an active matter 管理事项 is a service (its code, its name,
+    its 大类 as `group`, its citizen categories as keywords); from the cached snapshot."""
+    snap = catalogue.snapshot(session)
+    categories: dict[str, list[str]] = {}
+    for category in snap.categories.values():
+        for code in category.matters:
+            categories.setdefault(code, []).append(category.name_zh)
+    out = []
+    for matter in sorted(snap.matters.values(), key=lambda m: m.code):
+        keywords = [matter.class_name, *categories.get(matter.code, [])]
+        out.append(
+            Service(
+                service_code=matter.code,
+                service_name=matter.name,
+                description=f"{matter.class_name}：{matter.name}（管理事项 {matter.code}）",
+                metadata=bool(ATTRIBUTES),
+                type="realtime",
+                keywords=",".join(k for k in dict.fromkeys(keywords) if k),
+                group=matter.class_name,
+            )
+        )
+    return out
+
+
+def definition(session: Session, service_code: str) -> ServiceDefinition:
+    """The attributes of a service (the same for all); 404 for an unknown code."""
+    if service_code not in catalogue.snapshot(session).matters:
+        raise NotFound(
+            f"服务代码“{service_code}”不存在",
+            code="open311_unknown_service",
+            message_en=f"unknown service_code {service_code!r}",
+        )
+    return ServiceDefinition(service_code=service_code, attributes=list(ATTRIBUTES))
 
 
 # --- updates (mySociety extension) ------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Open311 use cases: the catalogue as services (an active matter 管理事项 is a service: its code,
-its name, its 大类 as `group`, its citizen categories as keywords), service definitions, and
-creating requests through the one intake (`submit_report`)."""
+"""Open311's one write: creating a service request through the one intake (`submit_report`),
+after checking its `attribute[code]` values against the service definition
+(`urbanops.open311.definition`). Everything GET answers is in `urbanops.open311.queries`."""
 
 from __future__ import annotations
 
@@ -10,70 +10,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from urbanops.catalogue import service as catalogue
-from urbanops.core.errors import InvalidInput, NotFound
+from urbanops.core.errors import InvalidInput
 from urbanops.core.geo import Datum
-from urbanops.core.settings import get_settings
 from urbanops.identity.roles import Actor
 from urbanops.open311 import params
+from urbanops.open311.definition import ADDRESS_DETAIL, ADDRESS_MAX, ATTRIBUTES, DATUM, OCCURRED_AT
 from urbanops.open311.formats import local_text
-from urbanops.open311.schemas import (
-    FORMATS,
-    SPECIFICATION,
-    Attribute,
-    AttributeValue,
-    CheckedAttributes,
-    CreatedRequest,
-    Discovery,
-    Endpoint,
-    NewRequest,
-    Service,
-    ServiceDefinition,
-)
+from urbanops.open311.queries import definition
+from urbanops.open311.schemas import Attribute, CheckedAttributes, CreatedRequest, NewRequest
 from urbanops.reports.photos import media_refs
 from urbanops.reports.schemas import ReportIn
 from urbanops.reports.service import IntakeResult, submit_report
 
-# when this interface last changed (sortable); bump it with any change of the documents
-CHANGESET = "2026-11-21T00:00:00+08:00"
-ADDRESS_MAX = 256
 FUTURE_TOLERANCE = timedelta(minutes=10)
-
-ADDRESS_DETAIL, OCCURRED_AT, DATUM = "address_detail", "occurred_at", "datum"
-ATTRIBUTES: tuple[Attribute, ...] = (
-    Attribute(
-        variable=True,
-        code=ADDRESS_DETAIL,
-        datatype="string",
-        required=False,
-        datatype_description="门牌号、楼栋、路口等，最多 256 字 / street number, building, crossing",
-        order=1,
-        description="详细地址 / address details",
-    ),
-    Attribute(
-        variable=True,
-        code=OCCURRED_AT,
-        datatype="datetime",
-        required=False,
-        datatype_description="W3C 日期时间，须带时区，例如 2026-03-02T10:00:00+08:00",
-        order=2,
-        description="发现时间 / when the problem was seen",
-    ),
-    Attribute(
-        variable=True,
-        code=DATUM,
-        datatype="singlevaluelist",
-        required=False,
-        datatype_description="lat/long 所用坐标系，默认 WGS-84（GeoReport 标准）/ datum of lat and long, WGS-84 by default",
-        order=3,
-        description="坐标系 / coordinate datum",
-        values=[
-            AttributeValue("wgs84", "WGS-84（GPS，默认）"),
-            AttributeValue("gcj02", "GCJ-02（高德、腾讯、微信地图）"),
-            AttributeValue("bd09", "BD-09（百度地图）"),
-        ],
-    ),
-)
 
 POST_NOTICES = {
     "dispatched": "已受理并派遣至{unit}，案件编号 {number} / accepted and dispatched to {unit} as case {number}",
@@ -84,53 +33,6 @@ POST_NOTICES = {
     ),
     "replayed": "重复提交：案件编号 {number} / repeated submission of case {number}",
 }
-
-# --- discovery and services -------------------------------------------------------------------------
-
-
-def discovery(base_url: str) -> Discovery:
-    url = base_url.rstrip("/") + "/open311/v2/"
-    cfg = get_settings().open311
-    return Discovery(
-        changeset=CHANGESET,
-        contact=cfg.contact,
-        key_service=cfg.key_service,
-        endpoints=[Endpoint(SPECIFICATION, url, CHANGESET, cfg.endpoint_type, list(FORMATS))],
-    )
-
-
-def services(session: Session) -> list[Service]:
-    snap = catalogue.snapshot(session)
-    categories: dict[str, list[str]] = {}
-    for category in snap.categories.values():
-        for code in category.matters:
-            categories.setdefault(code, []).append(category.name_zh)
-    out = []
-    for matter in sorted(snap.matters.values(), key=lambda m: m.code):
-        keywords = [matter.class_name, *categories.get(matter.code, [])]
-        out.append(
-            Service(
-                service_code=matter.code,
-                service_name=matter.name,
-                description=f"{matter.class_name}：{matter.name}（管理事项 {matter.code}）",
-                metadata=bool(ATTRIBUTES),
-                type="realtime",
-                keywords=",".join(k for k in dict.fromkeys(keywords) if k),
-                group=matter.class_name,
-            )
-        )
-    return out
-
-
-def definition(session: Session, service_code: str) -> ServiceDefinition:
-    if service_code not in catalogue.snapshot(session).matters:
-        raise NotFound(
-            f"服务代码“{service_code}”不存在",
-            code="open311_unknown_service",
-            message_en=f"unknown service_code {service_code!r}",
-        )
-    return ServiceDefinition(service_code=service_code, attributes=list(ATTRIBUTES))
-
 
 # --- creating a request ---------------------------------------------------------------------------
 

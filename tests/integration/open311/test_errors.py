@@ -173,11 +173,11 @@ def test_wrong_methods_are_405_with_allow(o311: TestClient) -> None:
 def test_unexpected_failures_are_open311_errors_too(
     o311: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from urbanops.open311 import service
+    from urbanops.open311 import queries
 
     def broken(*_: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(service, "services", broken)
+    monkeypatch.setattr(queries, "services", broken)
     assert_error(o311.get(f"{BASE}/services.json"), 500)
     assert_error(o311.get(f"{BASE}/services.xml"), 500, "xml")
