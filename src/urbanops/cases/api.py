@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from urbanops.areas import service as areas
 from urbanops.cases import extensions, queries, verbs
+from urbanops.cases.lifecycle import workflow_document
 from urbanops.cases.permissions import may
 from urbanops.cases.schemas import ActionIn, CaseDetail, CaseOut, CasePage, EventOut
 from urbanops.cases.workflow import (
@@ -23,7 +24,6 @@ from urbanops.cases.workflow import (
     CaseStatus,
     allowed_actions,
     label,
-    workflow_document,
 )
 from urbanops.catalogue import service as catalogue
 from urbanops.core.errors import InvalidInput, NotFound

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from urbanops.cases.lifecycle import render_table, workflow_document
 from urbanops.cases.workflow import (
     REGISTRY,
     STATUSES,
@@ -19,9 +20,7 @@ from urbanops.cases.workflow import (
     Notify,
     allowed_actions,
     next_status,
-    render_table,
     stage_for,
-    workflow_document,
 )
 from urbanops.core.errors import TransitionNotAllowed
 
@@ -274,5 +273,5 @@ def test_docs_show_the_current_registry() -> None:
     doc = Path(__file__).resolve().parents[3] / "docs" / "case-lifecycle.md"
     assert doc.read_text(encoding="utf-8") == render_table(), (
         "docs/case-lifecycle.md is stale: regenerate it with "
-        "python -c 'from urbanops.cases.workflow import render_table; print(render_table(), end=\"\")'"
+        "python -c 'from urbanops.cases.lifecycle import render_table; print(render_table(), end=\"\")'"
     )
