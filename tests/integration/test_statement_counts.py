@@ -4,7 +4,8 @@ The same requests are counted with 5 cases and with 50 (seeded through the intak
 verbs, in different towns, some with photos, public notes, supporters, a merge and a closure,
 and each dispatch's citizen notification), after one warm-up request so that the reference
 caches are loaded; an N+1 read (a statement per row, or per town) shows as a difference.
-Savepoint statements of the test's own transaction are not counted.
+Savepoint statements of the test's own transaction are not counted. The admin's calendar list,
+which grows with imported years rather than cases, is counted with one year and with five.
 """
 
 from __future__ import annotations
@@ -28,24 +29,26 @@ from PIL import Image
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
+from urbanops.admin import calendar
 from urbanops.cases import verbs
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.core import geo
 from urbanops.core.web import get_now
 from urbanops.identity import citizens
+from urbanops.identity import service as identity
 from urbanops.identity.models import Citizen, CitizenSession
-from urbanops.identity.roles import SYSTEM
+from urbanops.identity.roles import SYSTEM, Role
 from urbanops.notifications.service import notify_case_event
 from urbanops.reports import photos
 from urbanops.reports.schemas import ReportIn
 from urbanops.reports.service import submit_report
 
-from .conftest import NOW, Staff, token
+from .conftest import NOW, PASSWORD, Staff, token
 
 MATTERS = ["06042", "06010", "09006", "01037", "07001", "06036", "09009", "08004"]
 # a list endpoint may take at most this many statements; today an Open311 list takes 1 (the
 # page), the citizen's lists 2 (the session, the page), the staff lists 3 (the token's account,
-# the count, the page)
+# the count, the page), the admin's calendar 4 (the account, published years, years, their days)
 BOUND = 4
 SMALL, LARGE = 5, 50
 
@@ -266,3 +269,32 @@ def test_list_endpoints_run_a_constant_small_number_of_statements(
     assert not differ, f"statements with {SMALL} vs {LARGE} cases: {differ}"
     over = {n: large[n][0] for n in endpoints if large[n][0] > BOUND}
     assert not over, f"more than {BOUND} statements: {over}"
+
+
+def _schedule(years: range) -> bytes:
+    """A CSV holiday schedule (`date,off|on,name`) with a few days in each of `years`."""
+    lines = [f"{y}-10-0{d},off,国庆节" for y in years for d in range(1, 4)]
+    return "\n".join(lines).encode()
+
+
+def test_the_calendar_list_reads_every_imported_year_in_constant_statements(
+    client: TestClient, session: Session, engine: Engine
+) -> None:
+    admin = identity.create_user(
+        session, username="t_admin", password=PASSWORD, display_name="admin", roles=[Role.admin]
+    )
+    headers = token(client, admin.username)
+    counts = []
+    for years in (range(2031, 2032), range(2032, 2036)):
+        calendar.import_schedule(
+            session, actor=SYSTEM, now=NOW, data=_schedule(years), filename="years.csv"
+        )
+        session.commit()
+        assert client.get("/api/v1/admin/calendar", headers=headers).status_code == 200
+        with _counting(engine) as statements:
+            r = client.get("/api/v1/admin/calendar", headers=headers)
+        assert r.status_code == 200, r.text
+        counts.append((len(statements), len(r.json()["years"])))
+    (small, one), (large, five) = counts
+    assert (one, five) == (1, 5)
+    assert small == large <= BOUND, counts

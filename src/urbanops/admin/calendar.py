@@ -197,9 +197,7 @@ def _days(session: Session, year: int) -> list[ScheduleDay]:
     return [ScheduleDay(r.day, not r.is_workday, r.name) for r in rows]
 
 
-def year_view(session: Session, year: int) -> YearView:
-    row = session.get(CalendarYear, year)
-    days = _days(session, year)
+def _view(year: int, row: CalendarYear | None, days: list[ScheduleDay]) -> YearView:
     if row is None or row.imported_at is None:
         status = "builtin" if year in BUILTIN_YEARS else "none"
         return YearView(year, status, days)
@@ -215,13 +213,26 @@ def year_view(session: Session, year: int) -> YearView:
     )
 
 
+def year_view(session: Session, year: int) -> YearView:
+    return _view(year, session.get(CalendarYear, year), _days(session, year))
+
+
 def imported_years(session: Session) -> list[YearView]:
-    years = session.scalars(
-        select(CalendarYear.year)
+    """Every imported year, newest first, in two statements whatever their number."""
+    rows = session.scalars(
+        select(CalendarYear)
         .where(CalendarYear.imported_at.is_not(None))
         .order_by(CalendarYear.year.desc())
-    )
-    return [year_view(session, y) for y in years]
+    ).all()
+    days: dict[int, list[ScheduleDay]] = {row.year: [] for row in rows}
+    if days:
+        for r in session.scalars(
+            select(CalendarOverride)
+            .where(extract("year", CalendarOverride.day).in_(list(days)))
+            .order_by(CalendarOverride.day)
+        ):
+            days[r.day.year].append(ScheduleDay(r.day, not r.is_workday, r.name))
+    return [_view(row.year, row, days[row.year]) for row in rows]
 
 
 def provisional_year(session: Session) -> int:
