@@ -3,34 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
-from sqlalchemy import select
 
-from urbanops.areas import service as areas
 from urbanops.cases import extensions, queries, verbs
 from urbanops.cases.lifecycle import workflow_document
-from urbanops.cases.permissions import may
-from urbanops.cases.schemas import ActionIn, CaseDetail, CaseOut, CasePage, EventOut
+from urbanops.cases.schemas import (
+    ActionIn,
+    CaseDetail,
+    CaseOut,
+    CasePage,
+    CaseReportOut,
+    SplitOut,
+)
 from urbanops.cases.workflow import (
     API_ACTIONS,
     REGISTRY,
     STATUS_LABELS_ZH,
     CaseAction,
     CaseStatus,
-    allowed_actions,
-    label,
 )
-from urbanops.catalogue import service as catalogue
 from urbanops.core.errors import InvalidInput, NotFound
 from urbanops.core.types import DbId, IntId, Line, SaneDatetime
 from urbanops.core.web import PROBLEM_RESPONSES, NowDep, SessionDep
 from urbanops.identity.deps import StaffDep
-from urbanops.reports.photos import media_urls
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
 workflow_router = APIRouter(prefix="/api/v1/workflow", tags=["cases"])
@@ -116,28 +114,8 @@ def list_cases(
 
 @router.get("/{case_id}", response_model=CaseDetail)
 def case_detail(session: SessionDep, actor: StaffDep, case_id: DbId) -> CaseDetail:
-    timeline = queries.case_timeline(session, case_id)
-    case = timeline.case
-    queries.ensure_visible(actor, case)
-    detail = CaseDetail.model_validate(case)
-    detail.status_label = STATUS_LABELS_ZH[CaseStatus(case.status)]
-    snap = catalogue.snapshot(session)
-    if case.matter_code and case.matter_code in snap.matters:
-        detail.matter_name = snap.matters[case.matter_code].name
-    detail.unit_name = areas.unit_name(session, case.unit_id) if case.unit_id else None
-    detail.town_name = areas.town_name(session, case.town_code) if case.town_code else None
-    detail.allowed_actions = [
-        str(a)
-        for a in allowed_actions(CaseStatus(case.status))
-        if a in API_ACTIONS and may(actor, case, a)
-    ]
-    detail.timeline = []
-    for e in timeline.events:
-        ev = EventOut.model_validate(e)
-        ev.action_label = label(e.action)
-        ev.attachments = list(media_urls(e.attachments))  # photo ids kept, URLs shown
-        detail.timeline.append(ev)
-    return detail
+    """A case with its timeline and the actions the caller may take on it now."""
+    return queries.case_detail(session, actor, case_id)
 
 
 def action_arguments(action: CaseAction, body: ActionIn) -> dict[str, Any]:
@@ -188,57 +166,13 @@ def case_action(
     arguments = action_arguments(verb, body or ActionIn())
     VERBS[verb](session, actor=actor, now=now, case_id=case_id, **arguments)
     session.flush()
-    return case_detail(session, actor, case_id)
-
-
-class CaseReportOut(BaseModel):
-    id: int
-    source: str
-    submitted_at: datetime
-    description: str
-    is_supporter: bool
-    reporter_name: str
-    phone_masked: str
-    citizen_id: int | None
-    media: list[str]
+    return queries.case_detail(session, actor, case_id)
 
 
 @router.get("/{case_id}/reports", response_model=list[CaseReportOut])
 def case_reports(session: SessionDep, actor: StaffDep, case_id: DbId) -> list[CaseReportOut]:
     """The reports of a case (the first one and its supporters); phone numbers masked."""
-    case = queries.get_case(session, case_id)
-    queries.ensure_visible(actor, case)
-    from urbanops.identity.citizens import mask_phone
-    from urbanops.identity.models import Citizen
-    from urbanops.reports.models import Report
-
-    rows = session.execute(
-        select(Report, Citizen.phone)
-        .outerjoin(Citizen, Citizen.id == Report.reporter_citizen_id)
-        .where(Report.case_id == case_id)
-        .order_by(Report.id)
-    ).all()
-    return [
-        CaseReportOut(
-            id=r.id,
-            source=r.source,
-            submitted_at=r.submitted_at,
-            description=r.description,
-            is_supporter=r.is_supporter,
-            reporter_name=r.reporter_name,
-            phone_masked=mask_phone(phone or r.reporter_phone),
-            citizen_id=r.reporter_citizen_id,
-            media=media_urls(r.media),
-        )
-        for r, phone in rows
-    ]
-
-
-class SplitOut(BaseModel):
-    case_id: int
-    case_number: str
-    status: str
-    unit_id: int | None
+    return queries.case_reports(session, actor, case_id)
 
 
 @router.post("/{case_id}/reports/{report_id}/split", response_model=SplitOut)

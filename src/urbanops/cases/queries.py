@@ -13,10 +13,25 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from urbanops.areas import service as areas
 from urbanops.cases.models import Case, CaseEvent
-from urbanops.cases.workflow import UNIT_SCOPED_ROLES
+from urbanops.cases.permissions import may
+from urbanops.cases.schemas import CaseDetail, CaseReportOut, EventOut
+from urbanops.cases.workflow import (
+    API_ACTIONS,
+    STATUS_LABELS_ZH,
+    UNIT_SCOPED_ROLES,
+    CaseStatus,
+    allowed_actions,
+    label,
+)
+from urbanops.catalogue import service as catalogue
 from urbanops.core.errors import NotFound, PermissionDenied
+from urbanops.identity.citizens import mask_phone
+from urbanops.identity.models import Citizen
 from urbanops.identity.roles import Actor, ActorKind, Role
+from urbanops.reports.models import Report
+from urbanops.reports.photos import media_urls
 
 # every role but a permission: `reveal_phone` alone lets an account see no case
 READING_ROLES = frozenset(Role) - {Role.reveal_phone}
@@ -153,3 +168,55 @@ def case_timeline(session: Session, case_id: int, *, public_only: bool = False) 
     if public_only:
         stmt = stmt.where(CaseEvent.public.is_(True))
     return Timeline(case, list(session.scalars(stmt)))
+
+
+def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
+    """A case as staff see it: names, the timeline (photo URLs), and the actions `actor` may
+    take on it now (the registry's table, its role and unit); 403 outside its scope."""
+    timeline = case_timeline(session, case_id)
+    case = timeline.case
+    ensure_visible(actor, case)
+    detail = CaseDetail.model_validate(case)
+    detail.status_label = STATUS_LABELS_ZH[CaseStatus(case.status)]
+    matters = catalogue.snapshot(session).matters
+    if case.matter_code and case.matter_code in matters:
+        detail.matter_name = matters[case.matter_code].name
+    detail.unit_name = areas.unit_name(session, case.unit_id) if case.unit_id else None
+    detail.town_name = areas.town_name(session, case.town_code) if case.town_code else None
+    detail.allowed_actions = [
+        str(a)
+        for a in allowed_actions(CaseStatus(case.status))
+        if a in API_ACTIONS and may(actor, case, a)
+    ]
+    detail.timeline = []
+    for e in timeline.events:
+        event = EventOut.model_validate(e)
+        event.action_label = label(e.action)
+        event.attachments = list(media_urls(e.attachments))  # photo ids kept, URLs shown
+        detail.timeline.append(event)
+    return detail
+
+
+def case_reports(session: Session, actor: Actor, case_id: int) -> list[CaseReportOut]:
+    """The reports of a case, first one first, with the reporters' phones masked."""
+    ensure_visible(actor, get_case(session, case_id))
+    rows = session.execute(
+        select(Report, Citizen.phone)
+        .outerjoin(Citizen, Citizen.id == Report.reporter_citizen_id)
+        .where(Report.case_id == case_id)
+        .order_by(Report.id)
+    ).all()
+    return [
+        CaseReportOut(
+            id=r.id,
+            source=r.source,
+            submitted_at=r.submitted_at,
+            description=r.description,
+            is_supporter=r.is_supporter,
+            reporter_name=r.reporter_name,
+            phone_masked=mask_phone(phone or r.reporter_phone),
+            citizen_id=r.reporter_citizen_id,
+            media=media_urls(r.media),
+        )
+        for r, phone in rows
+    ]

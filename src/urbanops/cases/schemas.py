@@ -94,3 +94,24 @@ class ActionIn(BaseModel):
         max_length=9,
         description="ids of photos uploaded with POST /api/v1/photos (or by the citizen)",
     )
+
+
+class CaseReportOut(BaseModel):
+    """A report of a case as staff see it: the reporter's phone masked."""
+
+    id: int
+    source: str
+    submitted_at: datetime
+    description: str
+    is_supporter: bool
+    reporter_name: str
+    phone_masked: str
+    citizen_id: int | None
+    media: list[str]
+
+
+class SplitOut(BaseModel):
+    case_id: int
+    case_number: str
+    status: str
+    unit_id: int | None
