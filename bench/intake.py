@@ -235,7 +235,7 @@ async def _load(
     return wall, sorted(latencies), errors
 
 
-Statement = tuple[str, Any]  # SQL as the driver receives it, with its parameters
+Statement = tuple[str, Any, bool]  # SQL as the driver receives it, its parameters, executemany
 
 
 def _capture(
@@ -264,8 +264,7 @@ def _capture(
     @event.listens_for(engine, "before_cursor_execute")
     def grab(_c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, many: bool) -> None:
         if current is not None:
-            assert not many, "the intake ran an executemany: replay it with one"
-            current.append((statement, parameters))
+            current.append((statement, parameters, many))
 
     captured: list[list[Statement]] = []
     with TestClient(create_app()) as client:
@@ -291,12 +290,24 @@ def _ceiling(conninfo: str, transactions: list[list[Statement]], n: int, concurr
     per = [n // concurrency + (1 if i < n % concurrency else 0) for i in range(concurrency)]
     conns = [psycopg.connect(conninfo) for _ in range(concurrency)]
     barrier = threading.Barrier(concurrency + 1)
+    n_tx = len(transactions)
+
+    failures: list[BaseException] = []
 
     def replay(k: int, conn: psycopg.Connection[Any], count: int) -> None:
         barrier.wait()
+        try:
+            _replay(k, conn, count)
+        except BaseException as exc:  # reported after the run: a broken replay has no ceiling
+            failures.append(exc)
+
+    def _replay(k: int, conn: psycopg.Connection[Any], count: int) -> None:
         for i in range(count):
-            for statement, parameters in transactions[(k + i * concurrency) % len(transactions)]:
-                conn.execute(statement, parameters)
+            for statement, parameters, many in transactions[(k + i * concurrency) % n_tx]:
+                if many:
+                    conn.cursor().executemany(statement, parameters)
+                else:
+                    conn.execute(statement, parameters)
             conn.commit()
 
     threads = [
@@ -312,6 +323,8 @@ def _ceiling(conninfo: str, transactions: list[list[Statement]], n: int, concurr
     wall = time.perf_counter() - t0
     for c in conns:
         c.close()
+    if failures:
+        raise SystemExit(f"the replay failed: {failures[0]!r}")
     return n / wall
 
 

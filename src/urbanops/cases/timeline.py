@@ -20,7 +20,7 @@ from urbanops.cases import clock
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.cases.permissions import authorize
 from urbanops.cases.workflow import REGISTRY, CaseAction, CaseStatus, next_status
-from urbanops.core import jobs
+from urbanops.core import outbox
 from urbanops.identity.roles import Actor
 
 NOTIFY_TASK = "notifications:notify_case_event"  # with `event_id`, for actions that notify
@@ -69,7 +69,7 @@ def apply(
     )
     session.add(event)
     if notifies(action):
-        jobs.enqueue_for(session, NOTIFY_TASK, event, "event_id")
+        outbox.add_for(session, NOTIFY_TASK, event, "event_id")
     return event
 
 

@@ -9,6 +9,7 @@ caller commits. Extensions are in `cases.extensions`, intake in `cases.intake`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -106,20 +107,45 @@ def route(session: Session, case: Case, unit_id: int | None) -> int:
     return routing.unit_id
 
 
+@dataclass(frozen=True)
+class DispatchPlan:
+    """What a dispatch writes: the case's unit and `dispatched_at`, and the event's data.
+    `dispatch_case` and intake's automatic dispatch both take it from `dispatch_plan`."""
+
+    unit_id: int
+    unit_name: str
+    auto: bool = False  # the system dispatched at intake
+
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"unit_id": self.unit_id, "unit_name": self.unit_name}
+        return data | {"auto": True} if self.auto else data
+
+    def changes(self, now: datetime) -> dict[str, Any]:
+        return {"unit_id": self.unit_id, "dispatched_at": now}
+
+
+def dispatch_plan(
+    session: Session, case: Case, unit_id: int | None = None, *, auto: bool = False
+) -> DispatchPlan:
+    """The dispatch of `case` to `unit_id`, or to the responsibility matrix's unit."""
+    unit = route(session, case, unit_id)
+    return DispatchPlan(unit, areas.unit_name(session, unit), auto)
+
+
 def dispatch_case(
     session: Session, *, actor: Actor, now: datetime, case_id: int, unit_id: int | None = None
 ) -> Case:
     case = get_case(session, case_id, for_update=True)
     check(actor, case, A.dispatch)
-    unit = route(session, case, unit_id)
+    plan = dispatch_plan(session, case, unit_id)
     apply(
         session,
         case,
         A.dispatch,
         actor=actor,
         now=now,
-        data={"unit_id": unit, "unit_name": areas.unit_name(session, unit)},
-        changes={"unit_id": unit, "dispatched_at": now},
+        data=plan.data(),
+        changes=plan.changes(now),
     )
     return case
 

@@ -21,7 +21,7 @@ from urbanops.core.errors import Conflict, NotFound
 from urbanops.core.geo import Datum
 from urbanops.identity.roles import Actor
 from urbanops.reports.models import Report
-from urbanops.reports.service import IntakeResult, open_case
+from urbanops.reports.service import IntakeResult
 
 
 def split_report(
@@ -47,7 +47,7 @@ def split_report(
         )
     _, _, location = areas.locate(session, report.raw_lat, report.raw_lon, Datum(report.datum))
     matter = report.matter_code or old_case.matter_code
-    new, outcome, unit_name = open_case(
+    new, outcome, unit_name = intake.open_case(
         session,
         report,
         location,
@@ -57,7 +57,7 @@ def split_report(
         submit_data={"split_from": old_case.number, "split_from_case_id": old_case.id},
     )
     report.is_supporter = False
-    intake.store_plain(session, new, report)
+    intake.store(session, new, report)
     apply(
         session,
         old_case,

@@ -22,11 +22,11 @@ from urbanops.cases import intake
 from urbanops.cases.models import Case
 from urbanops.cases.queries import get_case
 from urbanops.cases.timeline import apply
-from urbanops.cases.workflow import OPEN_STATUSES, CaseAction, CaseStatus
+from urbanops.cases.workflow import OPEN_STATUSES, CaseAction
 from urbanops.catalogue import service as catalogue
 from urbanops.core import geo
 from urbanops.core.settings import get_settings
-from urbanops.identity.roles import SYSTEM, Actor
+from urbanops.identity.roles import Actor
 from urbanops.reports.models import Report
 from urbanops.reports.schemas import ReportIn
 from urbanops.reports.suggest import Suggestion, suggest
@@ -119,33 +119,26 @@ def submit_report(
     lat, lon, location = areas.locate(session, data.lat, data.lon, data.datum)
     matter, suggestions = _matter(session, data)
     report = _report(data, source, lat, lon, suggestions, actor, citizen_id, api_key_id, key, now)
-    duplicate = (
-        find_duplicate(session, matter_code=matter, lat=lat, lon=lon, now=now)
-        if matter and check_duplicates
-        else None
-    )
-    if duplicate is not None:
-        return _join(
-            session,
-            duplicate,
-            report,
-            now=now,
-            actor=actor,
-            key=key,
-            location=location,
-            suggestions=suggestions,
-        )
-    new, outcome, unit_name = open_case(
+    if matter and check_duplicates:
+        near = find_duplicate(session, matter_code=matter, lat=lat, lon=lon, now=now)
+        if near is not None:
+            found = (location, suggestions)
+            return _join(session, near, report, now=now, actor=actor, key=key, found=found)
+    new, outcome, unit_name = intake.open_case(
         session, report, location, matter, now=now, actor=actor, address=data.address
     )
     try:
         intake.store(session, new, report, savepoint=key is not None)
-    except IntegrityError:
-        # a concurrent submit with the same idempotency key won the race
-        if key is None or (replay := _replay(session, key)) is None:
-            raise
-        return replay
+    except IntegrityError as exc:
+        return _lost_race(session, key, exc)
     return IntakeResult(new.case, report, outcome, location, unit_name, suggestions)
+
+
+def _lost_race(session: Session, key: str | None, exc: IntegrityError) -> IntakeResult:
+    """The answer of the concurrent submit with the same idempotency key that won the race."""
+    if key is None or (replay := _replay(session, key)) is None:
+        raise exc
+    return replay
 
 
 def _matter(session: Session, data: ReportIn) -> tuple[str | None, list[Suggestion]]:
@@ -201,56 +194,6 @@ def _report(
     )
 
 
-def open_case(
-    session: Session,
-    report: Report,
-    location: geo.Location,
-    matter: str | None,
-    *,
-    now: datetime,
-    actor: Actor,
-    address: str = "",
-    submit_data: dict[str, object] | None = None,
-) -> tuple[intake.NewCase, str, str | None]:
-    """The new case a report opens, with its first timeline rows: accepted, registered and
-    dispatched by the system at once when the matter and the responsible unit are known,
-    otherwise waiting in the triage queue. Returns it with the outcome and the unit's name."""
-    case = Case(
-        status=str(CaseStatus.reported),
-        source=report.source,
-        matter_code=matter,
-        category_code=report.category_code,
-        description=report.description,
-        address=address,
-        lat=report.lat,
-        lon=report.lon,
-        h3_cell=h3.latlng_to_cell(report.lat, report.lon, get_settings().geo.h3_resolution),
-        town_code=location.town_code,
-        community_code=location.community_code,
-        grid_cell_code=location.grid_cell_code,
-        reporter_citizen_id=report.reporter_citizen_id,
-        reported_at=now,
-        updated_at=now,
-    )
-    new = intake.NewCase(case)
-    new.submit(session, actor=actor, now=now, data={"source": report.source, **(submit_data or {})})
-    routing = areas.responsible_unit(session, location.town_code, matter) if matter else None
-    if not (matter and routing):
-        return new, "triage", None
-    # automatic intake: the system accepts, registers and dispatches at once
-    new.step(session, A.accept, actor=SYSTEM, now=now, data={"matter_code": matter, "auto": True})
-    new.step(session, A.register, actor=SYSTEM, now=now)
-    new.step(
-        session,
-        A.dispatch,
-        actor=SYSTEM,
-        now=now,
-        data={"unit_id": routing.unit_id, "unit_name": routing.unit_name, "auto": True},
-        changes={"unit_id": routing.unit_id, "dispatched_at": now},
-    )
-    return new, "dispatched", routing.unit_name
-
-
 def _insert_report(session: Session, report: Report, key: str | None) -> bool:
     """Insert; False when a concurrent submit with the same idempotency key won the race."""
     if key is None:
@@ -274,8 +217,7 @@ def _join(
     now: datetime,
     actor: Actor,
     key: str | None,
-    location: geo.Location,
-    suggestions: list[Suggestion],
+    found: tuple[geo.Location, list[Suggestion]],
 ) -> IntakeResult:
     """The report supports an open case nearby (附议): the case counts one more reporter."""
     report.case_id = case.id
@@ -294,4 +236,5 @@ def _join(
         changes={"supporters": case.supporters + 1},
     )
     unit = areas.unit_name(session, case.unit_id) if case.unit_id else None
+    location, suggestions = found
     return IntakeResult(case, report, "joined", location, unit, suggestions)

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.cases.sweep import sweep
+from urbanops.core import outbox
 from urbanops.core.clock import utcnow
+from urbanops.core.jobs import conninfo
 from urbanops.identity.roles import SYSTEM
 from urbanops.notifications.models import Notification
 from urbanops.reports.schemas import ReportIn
@@ -83,6 +85,7 @@ def test_worker_turns_committed_events_into_notifications(engine: Engine) -> Non
 
         async def work() -> None:
             async with app.open_async():
+                await outbox.drain_all(app, conninfo())  # the events' jobs wait in the outbox
                 await app.run_worker_async(
                     wait=False, install_signal_handlers=False, queues=["default"]
                 )

@@ -97,7 +97,9 @@ def job_of(conn: Connection, event_id: int) -> tuple[int, str, int, int | None]:
             " AND (args->>'event_id')::bigint = :e"
         ),
         {"e": event_id},
-    ).one()
+    ).one_or_none()
+    if row is None:  # still in the outbox: a worker's drainer defers it within a moment
+        return 0, "outbox", 0, None
     return int(row[0]), str(row[1]), int(row[2]), row[3]
 
 

@@ -144,11 +144,21 @@ def test_old_cases_are_not_joined(session: Session) -> None:
 def test_dispatch_notification_is_enqueued_in_the_same_transaction(session: Session) -> None:
     r = submit(session, *HUMEN, matter_code="06042")
     jobs = session.execute(
-        text("SELECT task_name, args FROM procrastinate_jobs WHERE args->>'event_id' IS NOT NULL")
+        text("SELECT task, args FROM job_outbox WHERE args->>'event_id' IS NOT NULL")
     ).all()
-    events = set(session.scalars(select(CaseEvent.id).where(CaseEvent.case_id == r.case.id)))
-    enqueued = [j for j in jobs if int(j.args["event_id"]) in events]
-    assert [j.task_name for j in enqueued] == ["notifications:notify_case_event"]
+    rows = session.execute(
+        select(CaseEvent.id, CaseEvent.action).where(CaseEvent.case_id == r.case.id)
+    )
+    events = {event_id: action for event_id, action in rows}
+    enqueued = [
+        (j.task, events[int(j.args["event_id"])]) for j in jobs if int(j.args["event_id"]) in events
+    ]
+    assert enqueued == [("notifications:notify_case_event", "dispatch")]
+    deferred = session.scalar(  # no job yet: the outbox's drainer defers it after the commit
+        text("SELECT count(*) FROM procrastinate_jobs WHERE (args->>'event_id')::bigint = ANY(:e)"),
+        {"e": list(events)},
+    )
+    assert deferred == 0
 
 
 def test_staff_can_split_a_wrong_duplicate_match(session: Session) -> None:
