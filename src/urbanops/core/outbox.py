@@ -161,13 +161,13 @@ async def drain_forever(
     retry_seconds: float = 5.0,
 ) -> None:
     """Drain on one connection of its own, every `poll_seconds` (at once again after a full
-    batch), until cancelled; reconnects after a database error."""
+    batch), until cancelled; reconnects after any error (the rows wait meanwhile)."""
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(conninfo()) as conn:
                 while True:
                     if await drain_once(app, conn, batch) < batch:
                         await asyncio.sleep(poll_seconds)
-        except (psycopg.Error, OSError):
-            log.exception("outbox drainer: database error, retrying in %.0f s", retry_seconds)
+        except Exception:  # the database went away, or a batch failed: retry, never stop
+            log.exception("outbox drainer failed, retrying in %.0f s", retry_seconds)
             await asyncio.sleep(retry_seconds)

@@ -46,7 +46,8 @@ def drain() -> int:
 
     async def run() -> int:
         async with app.open_async():
-            return await outbox.drain_all(app, conninfo(), batch=3)
+            moved: int = await outbox.drain_all(app, conninfo(), batch=3)
+        return moved
 
     return int(in_thread(run))
 
@@ -202,3 +203,27 @@ def _wait_gone(application_name: str) -> None:
                 return
             time.sleep(0.05)
     raise AssertionError("the killed drainer's session did not end")
+
+
+def test_the_drainer_goes_on_after_a_failed_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    async def flaky(app: Any, conn: Any, batch: int) -> int:
+        calls.append(batch)
+        if len(calls) == 1:
+            raise RuntimeError("a batch failed")  # e.g. procrastinate's connector error
+        raise asyncio.CancelledError  # the second batch: stop the test here
+
+    monkeypatch.setattr(outbox, "drain_once", flaky)
+
+    async def run() -> str:
+        try:
+            await outbox.drain_forever(
+                job_app(), conninfo, poll_seconds=0.01, batch=9, retry_seconds=0
+            )
+        except asyncio.CancelledError:
+            return "cancelled"
+        return "returned"
+
+    assert in_thread(run) == "cancelled"
+    assert calls == [9, 9]  # it reconnected and drained again after the failure
