@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from urbanops.app import create_app
 from urbanops.areas.models import Unit
@@ -56,6 +56,13 @@ def staff(session: Session, unit_ids: dict[str, int]) -> dict[str, Staff]:
         )
         out[name] = Staff(user.username, identity.actor_for_user(user))
     return out
+
+
+@pytest.fixture
+def committed(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that really commit (outside the per-test transaction), for rows that other
+    connections must see (a worker, a second thread); tests clean up after themselves."""
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 @pytest.fixture

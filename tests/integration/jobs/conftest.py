@@ -1,23 +1,13 @@
-"""Fixtures for tests whose data a worker must see: committed through their own sessions."""
+"""A real worker for tests whose data it must see (committed through `committed` sessions)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 
-import pytest
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
 from urbanops.core import outbox
 from urbanops.core.jobs import conninfo
 from urbanops.worker import job_app
-
-
-@pytest.fixture
-def committed(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that really commit (outside the per-test transaction); tests clean up."""
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 def work_off_jobs(timeout: float = 120) -> None:

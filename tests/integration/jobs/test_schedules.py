@@ -7,23 +7,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from procrastinate.periodic import PeriodicDeferrer
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from urbanops.cases.jobs import sweep_deadlines
 from urbanops.cases.models import CaseEvent
-from urbanops.core.clock import utcnow
+from urbanops.cases.workflow import CaseStatus as S
 from urbanops.core.jobs import daily_at
-from urbanops.identity.roles import SYSTEM
-from urbanops.reports.schemas import ReportIn
-from urbanops.reports.service import submit_report
 from urbanops.worker import job_app
 
-from ...factories import retire_case
+from ...factories import HUMEN, committed_case
 from ..conftest import NOW
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-HUMEN = (22.8191, 113.6968)
 
 
 def next_run(task_name: str, after: datetime) -> datetime:
@@ -62,28 +58,26 @@ def test_daily_lines_are_written_in_utc_for_fixed_offset_zones_only() -> None:
 
 def test_the_sweep_decides_as_at_its_scheduled_time(committed: sessionmaker[Session]) -> None:
     """A case of March; the real clock is long past its due time, the job's clock is not."""
-    with committed.begin() as s:
-        case = submit_report(
-            s,
-            actor=SYSTEM,
-            now=NOW,
-            source="api",
-            data=ReportIn(lat=HUMEN[0], lon=HUMEN[1], matter_code="09006"),  # 4 natural hours
-        ).case
-        case_id = case.id
+    dispatched = committed_case(
+        committed,
+        S.dispatched,
+        now=NOW,
+        where=HUMEN,
+        matter_code="09006",  # 4 natural hours
+    )
+    with dispatched as case_id:
 
-    def ladder() -> list[str]:
-        with committed() as s:
-            return list(
-                s.scalars(
-                    select(CaseEvent.action)
-                    .where(CaseEvent.case_id == case_id, CaseEvent.actor_kind == "system")
-                    .where(CaseEvent.action.in_(["remind", "mark_overdue", "urge", "escalate"]))
-                    .order_by(CaseEvent.id)
+        def ladder() -> list[str]:
+            with committed() as s:
+                return list(
+                    s.scalars(
+                        select(CaseEvent.action)
+                        .where(CaseEvent.case_id == case_id, CaseEvent.actor_kind == "system")
+                        .where(CaseEvent.action.in_(["remind", "mark_overdue", "urge", "escalate"]))
+                        .order_by(CaseEvent.id)
+                    )
                 )
-            )
 
-    try:
         sweep_deadlines(int((NOW + timedelta(hours=1)).timestamp()))
         assert ladder() == []
         sweep_deadlines(int((NOW + timedelta(hours=3, minutes=30)).timestamp()))
@@ -93,13 +87,3 @@ def test_the_sweep_decides_as_at_its_scheduled_time(committed: sessionmaker[Sess
                 select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "remind")
             ).one()
             assert remind.at == NOW + timedelta(hours=3, minutes=30)
-    finally:
-        with committed.begin() as s:
-            s.execute(
-                text(
-                    "DELETE FROM procrastinate_jobs WHERE (args->>'event_id')::bigint IN "
-                    "(SELECT id FROM case_event WHERE case_id = :c)"
-                ),
-                {"c": case_id},
-            )
-            retire_case(s, case_id, now=utcnow())  # its rows stay: the timeline is append-only

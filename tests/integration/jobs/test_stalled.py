@@ -20,16 +20,12 @@ from sqlalchemy.orm import sessionmaker
 from urbanops.cases.models import CaseEvent
 from urbanops.core.clock import utcnow
 from urbanops.core.jobs import retry_stalled
-from urbanops.identity.roles import SYSTEM
 from urbanops.notifications.models import Notification
 from urbanops.reports.models import ClassifierModel
-from urbanops.reports.schemas import ReportIn
-from urbanops.reports.service import submit_report
 from urbanops.worker import job_app
 
-from ...factories import retire_case
+from ...factories import HUMEN, discard_case, report_case
 
-HUMEN = (22.8191, 113.6968)
 URBANOPS = Path(sys.executable).with_name("urbanops")
 # a worker that beats every second is taken for dead after 3 s; stalled jobs looked for every 2 s
 FAST = {
@@ -112,14 +108,7 @@ def test_a_job_whose_worker_is_killed_is_finished_by_another(
         first_model = c.scalar(select(ClassifierModel.id).order_by(ClassifierModel.id.desc()))
         active_model = c.scalar(select(ClassifierModel.id).where(ClassifierModel.is_active))
     with maker.begin() as s:
-        case = submit_report(
-            s,
-            actor=SYSTEM,
-            now=utcnow(),
-            source="api",
-            data=ReportIn(lat=HUMEN[0], lon=HUMEN[1], matter_code="06042"),
-        ).case
-        case_id = case.id
+        case_id = report_case(s, now=utcnow(), where=HUMEN).case.id
         dispatch = s.scalars(
             select(CaseEvent.id).where(CaseEvent.case_id == case_id, CaseEvent.action == "dispatch")
         ).one()
@@ -180,8 +169,7 @@ def test_a_job_whose_worker_is_killed_is_finished_by_another(
                 s.execute(
                     text("DELETE FROM procrastinate_workers WHERE id = :w"), {"w": dead_worker}
                 )
-            s.execute(delete(Notification).where(Notification.case_id == case_id))
-            retire_case(s, case_id, now=utcnow())  # its rows stay: the timeline is append-only
+            discard_case(s, case_id, now=utcnow())  # its rows stay: the timeline is append-only
             # a worker started at 03:30 Beijing time would have retrained the classifier
             if first_model is not None:
                 s.execute(delete(ClassifierModel).where(ClassifierModel.id > first_model))
