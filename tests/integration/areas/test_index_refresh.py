@@ -30,7 +30,7 @@ def renamed(committed: sessionmaker[Session]) -> Iterator[tuple[str, str]]:
 
 
 def names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Community.code, Community.name)).tuples().all())
+    return dict(session.execute(select(Community.code, Community.name)).all())
 
 
 def test_an_unchanged_city_is_not_rebuilt(
