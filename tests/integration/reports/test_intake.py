@@ -149,7 +149,7 @@ def test_dispatch_notification_is_enqueued_in_the_same_transaction(session: Sess
     rows = session.execute(
         select(CaseEvent.id, CaseEvent.action).where(CaseEvent.case_id == r.case.id)
     )
-    events = {event_id: action for event_id, action in rows}
+    events: dict[int, str] = dict(rows.all())
     enqueued = [
         (j.task, events[int(j.args["event_id"])]) for j in jobs if int(j.args["event_id"]) in events
     ]
