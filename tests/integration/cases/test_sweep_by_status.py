@@ -88,7 +88,7 @@ def test_the_sweep_on_a_case_in_each_status(session: Session, status: CaseStatus
 @pytest.fixture
 def due_cases(committed: sessionmaker[Session]) -> Iterator[list[int]]:
     """Five committed cases, one per status whose clock runs, whose deadlines have passed."""
-    statuses = [S for S in CaseStatus if str(S) in CLOCK_RUNS][:5]
+    statuses = [s for s in CaseStatus if str(s) in CLOCK_RUNS][:5]
     with ExitStack() as stack:
         yield [stack.enter_context(committed_case(committed, s, now=NOW)) for s in statuses]
 
