@@ -23,7 +23,7 @@ def sweep_deadlines(timestamp: int | None = None) -> int:
     total = 0
     while True:
         with unit_of_work() as session:
-            seen = sweep(session, now)
+            seen = sweep(session, now, BATCH)
         total += seen
         if seen < BATCH:
             break
