@@ -98,13 +98,13 @@ def test_the_periodic_sweep_works_through_every_batch_and_stops(
 ) -> None:
     seen: list[int] = []
 
-    def small_batches(session: Session, now: object) -> int:
+    def counted(session: Session, now: object, batch: int) -> int:
         assert len(seen) < 50, "the sweep job does not stop"
-        seen.append(sweep(session, LONG_AFTER, batch=2))
+        seen.append(sweep(session, LONG_AFTER, batch))
         return seen[-1]
 
     monkeypatch.setattr(case_jobs, "BATCH", 2)
-    monkeypatch.setattr(case_jobs, "sweep", small_batches)
+    monkeypatch.setattr(case_jobs, "sweep", counted)
     total = case_jobs.sweep_deadlines(int(LONG_AFTER.timestamp()))
 
     assert len(seen) >= 3 and all(n == 2 for n in seen[:-1]) and seen[-1] < 2, seen
