@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from urbanops.core.errors import NotFound
@@ -117,23 +116,30 @@ def security_headers(settings: Settings, *, templates: Path) -> list[tuple[str, 
 
 class SecurityHeaders:
     """Pure ASGI middleware: adds `headers` to every HTTP response that does not set them
-    itself (the documentation pages set their own policy)."""
+    itself (the documentation pages set their own policy).
+
+    The headers are encoded once, here, and a response's own header names are read once into
+    a set: this runs on every response, the intake's hot path included."""
 
     def __init__(self, app: ASGIApp, *, headers: list[tuple[str, str]]) -> None:
         self.app = app
         self.headers = headers
+        self._raw = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        raw = self._raw
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = MutableHeaders(scope=message)
-                for name, value in self.headers:
-                    if name not in present:
-                        present.append(name, value)
+                own = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in own}
+                own.extend(pair for pair in raw if pair[0] not in present)
+                message["headers"] = own
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
