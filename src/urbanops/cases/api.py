@@ -125,10 +125,11 @@ def action_arguments(action: CaseAction, body: ActionIn) -> dict[str, Any]:
     names = {f.name for f in spec.fields}
     given = body.model_fields_set
     for name in sorted(given - names):
+        wanted = "、".join(f.label_zh for f in spec.fields) or "无需填写任何内容"
         raise InvalidInput(
-            f"“{spec.label_zh}”不需要填写 {name}",
+            f"“{spec.label_zh}”不需要填写 {name}（可填写：{wanted}）",
             code="unexpected_field",
-            message_en=f"{action} takes no field {name!r}",
+            message_en=f"{action} takes no field {name!r} (it takes: {', '.join(sorted(names)) or 'none'})",
             extra={"field": name, "fields": sorted(names)},
         )
     for f in spec.fields:
