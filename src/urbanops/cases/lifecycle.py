@@ -28,6 +28,11 @@ def _choices(f: Field) -> dict[str, Any]:
     return {"options": options}
 
 
+def _range(f: Field) -> dict[str, Any]:
+    """The `minimum` and `maximum` of a field that has them (a rating's scale)."""
+    return {k: v for k, v in (("minimum", f.minimum), ("maximum", f.maximum)) if v is not None}
+
+
 def workflow_document() -> dict[str, Any]:
     """The registry as JSON for the front-ends (`GET /api/v1/workflow`)."""
     return {
@@ -62,6 +67,7 @@ def workflow_document() -> dict[str, Any]:
                         "label_zh": f.label_zh,
                         "label_en": f.label_en,
                         **_choices(f),
+                        **_range(f),
                     }
                     for f in spec.fields
                 ],

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from urbanops.cases.workflow import RATING_SCALE
 from urbanops.core.types import DbId, IntId, Line, Text
 
 
@@ -85,7 +86,7 @@ class ActionIn(BaseModel):
     unit_id: IntId | None = None
     matter_code: str | None = Field(default=None, pattern=r"^[0-9]{5}$")
     into_case_id: DbId | None = None
-    rating: int | None = Field(default=None, ge=1, le=5)
+    rating: int | None = Field(default=None, ge=RATING_SCALE[0], le=RATING_SCALE[1])
     comment: Text = Field(default="", max_length=1000)
     amount: float | None = Field(default=None, gt=0, le=10000)
     unit: Line | None = Field(default=None, max_length=16)

@@ -20,7 +20,7 @@ from urbanops.cases import clock
 from urbanops.cases.models import Case
 from urbanops.cases.queries import get_case
 from urbanops.cases.timeline import apply, check
-from urbanops.cases.workflow import OPEN_STATUSES, CaseAction, CaseStatus
+from urbanops.cases.workflow import OPEN_STATUSES, RATING_SCALE, CaseAction, CaseStatus
 from urbanops.core.errors import Conflict, InvalidInput
 from urbanops.core.settings import get_settings
 from urbanops.identity.roles import Actor, ActorKind
@@ -370,11 +370,12 @@ def void_case(session: Session, *, actor: Actor, now: datetime, case_id: int, re
 def rate_case(
     session: Session, *, actor: Actor, now: datetime, case_id: int, rating: int, comment: str = ""
 ) -> Case:
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+    low, high = RATING_SCALE
+    if isinstance(rating, bool) or not isinstance(rating, int) or not low <= rating <= high:
         raise InvalidInput(
-            "评分须为 1 到 5 的整数",
+            f"评分须为 {low} 到 {high} 的整数",
             code="invalid_rating",
-            message_en="rating must be an integer from 1 to 5",
+            message_en=f"rating must be an integer from {low} to {high}",
             extra={"field": "rating"},
         )
     case = get_case(session, case_id, for_update=True)

@@ -96,6 +96,8 @@ class Field:
     label_zh: str
     label_en: str
     required: bool = False
+    minimum: int | None = None  # the range of a `rating` (or other whole-number) field
+    maximum: int | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ def _stay(statuses: Iterable[CaseStatus]) -> Mapping[CaseStatus, CaseStatus]:
 
 
 _NOTE = Field("note", "textarea", "说明", "Note")
+RATING_SCALE = (1, 5)  # the stars a case is rated with (评价)
 _PHOTOS = Field("photos", "photos", "照片", "Photos")
 
 
@@ -292,7 +295,15 @@ _ACTIONS: tuple[ActionSpec, ...] = (
         _staff({Role.intake_clerk}),
         citizen=True,
         fields=(
-            Field("rating", "rating", "评分（1–5）", "Rating (1–5)", required=True),
+            Field(
+                "rating",
+                "rating",
+                "评分（{}–{}）".format(*RATING_SCALE),
+                "Rating ({}–{})".format(*RATING_SCALE),
+                required=True,
+                minimum=RATING_SCALE[0],
+                maximum=RATING_SCALE[1],
+            ),
             Field("comment", "textarea", "评价内容", "Comment"),
         ),
     ),

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from urbanops.cases.workflow import RATING_SCALE
 from urbanops.core.geo import Datum
 from urbanops.core.types import Line, Text
 
@@ -133,7 +134,7 @@ class PublicCaseOut(BaseModel):
 
 class RateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    rating: int = Field(ge=1, le=5)
+    rating: int = Field(ge=RATING_SCALE[0], le=RATING_SCALE[1])
     comment: Text = Field(default="", max_length=500)
 
 

@@ -267,6 +267,8 @@ def test_the_document_the_front_ends_read_carries_the_registry() -> None:
     }
     assert by_code["urge"]["event_only"] is True and by_code["urge"]["public"] is False
     assert by_code["rate"]["citizen"] is True and by_code["remind"]["api"] is False
+    rating = by_code["rate"]["fields"][0]
+    assert (rating["name"], rating["minimum"], rating["maximum"]) == ("rating", 1, 5)
 
 
 def test_docs_show_the_current_registry() -> None:

@@ -6,6 +6,13 @@ import { fieldLabel } from "../shared/workflow.js";
 
 const INTEGER_KINDS = new Set(["unit", "case", "rating"]);
 
+/** The whole numbers from the field's `minimum` to its `maximum` (a rating's stars). */
+function scale(f) {
+  const out = [];
+  for (let n = f.minimum; n <= f.maximum; n += 1) out.push(n);
+  return out;
+}
+
 function choices(f, options) {
   const blank = f.required ? "请选择" : "—";
   return html`<select name="${f.name}" ${f.required ? html`required` : ""}>
@@ -32,7 +39,7 @@ function input(f, ctx) {
     case "rating":
       return choices(
         f,
-        [1, 2, 3, 4, 5].map((n) => [n, "★".repeat(n)]),
+        scale(f).map((n) => [n, "★".repeat(n)]),
       );
     case "time_unit":
       return choices(

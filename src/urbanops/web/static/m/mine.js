@@ -99,7 +99,12 @@ function renderCase(c) {
   clearForm("dispute");
 }
 function renderStars() {
-  $("#stars").innerHTML = html`${[1, 2, 3, 4, 5].map(
+  // the scale is the registry's (the rate action's `rating` field); none while it is unknown
+  const rating = workflow?.action("rate")?.fields.find((f) => f.name === "rating");
+  const range = rating
+    ? Array.from({ length: rating.maximum - rating.minimum + 1 }, (_, k) => rating.minimum + k)
+    : [];
+  $("#stars").innerHTML = html`${range.map(
     (i) =>
       html`<button
         type="button"
