@@ -32,7 +32,7 @@ def request_extension(
     unit: str | None = None,
 ) -> ExtensionRequest:
     case = get_case(session, case_id, for_update=True)
-    reason = require_text(reason, "reason", "延期理由")
+    reason = require_text(A.request_extension, "reason", reason)
     try:
         time_unit = TimeUnit(unit or TimeUnit.working_days)
     except ValueError as exc:

@@ -20,7 +20,7 @@ from urbanops.cases import clock
 from urbanops.cases.models import Case
 from urbanops.cases.queries import get_case
 from urbanops.cases.timeline import apply, check
-from urbanops.cases.workflow import OPEN_STATUSES, RATING_SCALE, CaseAction, CaseStatus
+from urbanops.cases.workflow import OPEN_STATUSES, RATING_SCALE, REGISTRY, CaseAction, CaseStatus
 from urbanops.core.errors import Conflict, InvalidInput
 from urbanops.core.settings import get_settings
 from urbanops.identity.roles import Actor, ActorKind
@@ -29,12 +29,14 @@ from urbanops.reports.photos import photo_refs
 A, S = CaseAction, CaseStatus
 
 
-def require_text(text: str, field: str, what_zh: str) -> str:
-    """`text` stripped, or a 422 naming `field` when it is blank."""
+def require_text(action: CaseAction, field: str, text: str) -> str:
+    """`text` stripped, or a 422 naming `field` (in the registry's words) when it is blank."""
     text = (text or "").strip()
     if not text:
+        spec = REGISTRY[action].field(field)
+        what = spec.label_zh if spec else field
         raise InvalidInput(
-            f"请填写{what_zh}",
+            f"请填写{what}",
             code="missing_field",
             message_en=f"{field} is required",
             extra={"field": field},
@@ -194,7 +196,7 @@ def return_case(
     session: Session, *, actor: Actor, now: datetime, case_id: int, reason: str
 ) -> Case:
     case = get_case(session, case_id, for_update=True)
-    reason = require_text(reason, "reason", "退回理由")
+    reason = require_text(A.return_, "reason", reason)
     apply(
         session, case, A.return_, actor=actor, now=now, note=reason, data={"unit_id": case.unit_id}
     )
@@ -203,7 +205,7 @@ def return_case(
 
 def park_case(session: Session, *, actor: Actor, now: datetime, case_id: int, reason: str) -> Case:
     case = get_case(session, case_id, for_update=True)
-    reason = require_text(reason, "reason", "挂账原因")
+    reason = require_text(A.park, "reason", reason)
     apply(session, case, A.park, actor=actor, now=now, note=reason, changes={"park_reason": reason})
     return case
 
@@ -227,7 +229,7 @@ def submit_result(
 ) -> Case:
     refs = _photos(session, actor, photos)
     case = get_case(session, case_id, for_update=True)
-    note = require_text(note, "note", "处置情况说明")
+    note = require_text(A.submit_result, "note", note)
     apply(session, case, A.submit_result, actor=actor, now=now, note=note, attachments=refs)
     return case
 
@@ -258,7 +260,7 @@ def rework_case(
 ) -> Case:
     refs = _photos(session, actor, photos)
     case = get_case(session, case_id, for_update=True)
-    reason = require_text(reason, "reason", "返工原因")
+    reason = require_text(A.rework, "reason", reason)
     apply(
         session,
         case,
@@ -290,7 +292,7 @@ def reopen_case(
 ) -> Case:
     refs = _photos(session, actor, photos)
     case = get_case(session, case_id, for_update=True)
-    reason = require_text(reason, "reason", "重新处置的理由")
+    reason = require_text(A.reopen, "reason", reason)
     check(actor, case, A.reopen)
     until = reopen_deadline(case)
     if until is None or now > until:
@@ -362,7 +364,7 @@ def merge_case(
 
 def void_case(session: Session, *, actor: Actor, now: datetime, case_id: int, reason: str) -> Case:
     case = get_case(session, case_id, for_update=True)
-    reason = require_text(reason, "reason", "作废原因")
+    reason = require_text(A.void, "reason", reason)
     apply(session, case, A.void, actor=actor, now=now, note=reason)
     return case
 
