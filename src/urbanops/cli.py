@@ -447,28 +447,79 @@ def bench_intake(
 
 
 @classifier_app.command("evaluate")
-def classifier_evaluate() -> None:
-    """Top-1 and top-3 accuracy on a held-out split of the seed corpus."""
-    from urbanops.reports import classifier, training
+def classifier_evaluate(
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="labelled CSV: id,text,in_remit,codes (codes space-separated, best first, "
+            "empty when out of remit); default: the project's evaluation set",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    active: Annotated[
+        bool, typer.Option("--active", help="score the database's active model instead")
+    ] = False,
+) -> None:
+    """Score the classifier and its dispatch gate on labelled messages. The model is trained
+    here from the packaged corpus, its gate chosen on the evaluation set for
+    `intake.auto_dispatch_precision` (or, with --active, the model the platform serves). The
+    last line: classifier: n= in_remit= top1= top3= auto_rate= auto_precision= out_of_remit_auto="""
+    from urbanops.core.settings import get_settings
+    from urbanops.reports import classifier, evaluation
 
-    result = training.evaluate(classifier.load_seed_corpus())
-    typer.echo(
-        f"classifier: top1={result.top1:.3f} top3={result.top3:.3f} "
-        f"train={result.n_train} test={result.n_test} classes={result.n_classes}"
-    )
+    rows = evaluation.read_labelled(file) if file else evaluation.evaluation_set()
+    if active:
+        from urbanops.core.db import unit_of_work
+        from urbanops.reports.suggest import active_model
+
+        require_database()
+        with unit_of_work() as session:
+            model = active_model(session)
+        if model is None:
+            typer.echo("no usable active model: run `urbanops classifier train`", err=True)
+            raise typer.Exit(code=2)
+    else:
+        from urbanops.reports import training
+
+        samples = classifier.load_seed_corpus()
+        samples += [(row.text, row.label) for row in evaluation.training_corpus()]
+        target = get_settings().intake.auto_dispatch_precision
+        typer.echo(f"… training on {len(samples)} messages (gate for precision {target})")
+        model = training.train_gated(samples, evaluation.evaluation_set(), target)
+    gate = model.gate
+    if gate is None:
+        typer.echo("gate: none reaches the target precision: nothing is dispatched automatically")
+    else:
+        held = {k: v for k, v in gate.measured.items() if k.startswith("holdout_")}
+        typer.echo(
+            f"gate: in_remit>={gate.remit:.3f} matter>={gate.matter:.3f} (target {gate.target}); "
+            + " ".join(f"{k}={v:.3f}" for k, v in held.items())
+        )
+    typer.echo(evaluation.evaluate(model, rows).line())
 
 
 @classifier_app.command("train")
-def classifier_train() -> None:
-    """Retrain from the seed corpus and operators' corrections, and activate the model
-    (scikit-learn runs in a child process; the stored model is plain arrays)."""
+def classifier_train(
+    force: Annotated[
+        bool, typer.Option("--force", help="publish even if it does worse than the active one")
+    ] = False,
+) -> None:
+    """Retrain from the corpus and the clerks' decisions, and activate the model unless it does
+    worse on the evaluation set (scikit-learn runs in a child process; the stored model is
+    plain arrays)."""
     from urbanops.core.db import unit_of_work
     from urbanops.reports.suggest import train_and_store
 
     require_database()
     with unit_of_work() as session:
-        row = train_and_store(session, utcnow())
-        typer.echo(f"model #{row.id}: {row.samples} samples ({row.corrections} corrections)")
+        done = train_and_store(session, utcnow(), force=force)
+        row = done.row
+        typer.echo(f"model #{row.id}: {row.samples} samples ({row.corrections} clerk decisions)")
+        if done.refused:
+            typer.echo(f"not published: {done.refused} (--force publishes it)")
+            raise typer.Exit(code=1)
 
 
 if __name__ == "__main__":

@@ -84,9 +84,13 @@ def open_case(
     actor: Actor,
     address: str = "",
     submit_data: dict[str, object] | None = None,
+    remit: tuple[float | None, str | None] = (None, None),
 ) -> tuple[NewCase, str, str | None]:
     """The new case `report` opens, with its first timeline rows (not written yet). Returns it
-    with the outcome (`dispatched` or `triage`) and the unit's name."""
+    with the outcome (`dispatched` or `triage`) and the unit's name. `remit` is the classifier's
+    probability that the text is urban management and the other channel it suspects when not:
+    a suspected case never leaves the triage queue without a clerk."""
+    in_remit, suspected = remit
     case = Case(
         status=str(CaseStatus.reported),
         source=report.source,
@@ -103,10 +107,17 @@ def open_case(
         reporter_citizen_id=report.reporter_citizen_id,
         reported_at=now,
         updated_at=now,
+        in_remit=in_remit,
+        suspected_channel=suspected,
     )
     new = NewCase(case)
-    new.submit(session, actor=actor, now=now, data={"source": report.source, **(submit_data or {})})
-    if not (matter and areas.responsible_unit(session, location.town_code, matter)):
+    submitted: dict[str, Any] = {"source": report.source, **(submit_data or {})}
+    if suspected is not None:
+        submitted["suspected_channel"] = suspected
+    new.submit(session, actor=actor, now=now, data=submitted)
+    if suspected is not None or not (
+        matter and areas.responsible_unit(session, location.town_code, matter)
+    ):
         return new, "triage", None
     # automatic intake: the system accepts, registers and dispatches at once
     new.step(session, A.accept, actor=SYSTEM, now=now, data={"matter_code": matter, "auto": True})

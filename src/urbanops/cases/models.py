@@ -99,6 +99,11 @@ class Case(Base):
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     park_reason: Mapped[str | None] = mapped_column(Text)
+    # the remit decision at intake: the model's probability that this is an urban-management
+    # matter, and the other channel it suspects when it thinks not (「疑似非城管事项」)
+    in_remit: Mapped[float | None] = mapped_column(Float)
+    suspected_channel: Mapped[str | None] = mapped_column(ForeignKey("channel.code"))
+    channel_code: Mapped[str | None] = mapped_column(ForeignKey("channel.code"))  # referred to
 
 
 class CaseEvent(Base):

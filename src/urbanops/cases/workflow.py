@@ -31,6 +31,7 @@ class CaseStatus(StrEnum):
     reopened = "reopened"  # 重新打开 (citizen disputed)
     merged = "merged"  # 并案
     void = "void"  # 作废
+    referred = "referred"  # 转办: not urban management, the citizen told which channel takes it
 
 
 class CaseAction(StrEnum):
@@ -138,6 +139,7 @@ STATUSES: Mapping[CaseStatus, StatusSpec] = {
     S.reopened: StatusSpec("重新处置", "Reopened", True, Stage.handle),
     S.merged: StatusSpec("已并案", "Merged", False, None),
     S.void: StatusSpec("已作废", "Void", False, None),
+    S.referred: StatusSpec("已转办", "Referred", False, None),
 }
 
 OPEN_STATUSES = frozenset(s for s, spec in STATUSES.items() if spec.open)

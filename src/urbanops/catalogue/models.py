@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from urbanops.core.db import Base
@@ -74,3 +74,17 @@ class CategoryMatter(Base):
     category_code: Mapped[str] = mapped_column(ForeignKey("category.code"), primary_key=True)
     matter_code: Mapped[str] = mapped_column(ForeignKey("matter.code"), primary_key=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class Channel(Base):
+    """A channel other than urban management that takes what is not its remit (人社, 住建 …),
+    with the reply the citizen is given when a case is referred there. Editable by admins."""
+
+    __tablename__ = "channel"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64))
+    reply_zh: Mapped[str] = mapped_column(Text)
+    reply_en: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")

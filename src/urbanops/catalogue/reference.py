@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from urbanops.catalogue.models import (
     Category,
     CategoryMatter,
+    Channel,
     Component,
     Matter,
     MatterClass,
@@ -124,6 +125,24 @@ def load_catalogue(session: Session) -> int:
                 {"category_code": r["code"], "matter_code": m, "sort_order": j}
                 for r in categories
                 for j, m in enumerate(r["matters"].split())
+            ]
+        )
+        .on_conflict_do_nothing()
+    )
+    channels = read_csv("channels.csv")
+    session.execute(
+        insert(Channel)
+        .values(
+            [
+                {
+                    "code": r["code"],
+                    "name_zh": r["name_zh"],
+                    "name_en": r["name_en"],
+                    "reply_zh": r["reply_zh"],
+                    "reply_en": r["reply_en"],
+                    "position": i,
+                }
+                for i, r in enumerate(channels)
             ]
         )
         .on_conflict_do_nothing()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from urbanops.catalogue.models import Category, CategoryMatter, Matter, MatterClass
+from urbanops.catalogue.models import Category, CategoryMatter, Channel, Matter, MatterClass
 from urbanops.core.cache import RefCache
 from urbanops.core.errors import InvalidInput
 
@@ -32,11 +32,23 @@ class CategoryInfo:
     matters: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ChannelInfo:
+    """A channel other than urban management (see `catalogue.models.Channel`)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    reply_zh: str
+    reply_en: str
+
+
 @dataclass
 class Snapshot:
     matters: dict[str, MatterInfo] = field(default_factory=dict)
     categories: dict[str, CategoryInfo] = field(default_factory=dict)
     classes: dict[str, str] = field(default_factory=dict)
+    channels: dict[str, ChannelInfo] = field(default_factory=dict)  # active ones, in order
 
 
 _cache: RefCache[Snapshot] = RefCache(CACHE_SECONDS)
@@ -65,7 +77,13 @@ def _load(session: Session) -> Snapshot:
         c.code: CategoryInfo(c.code, c.name_zh, c.name_en, c.icon, tuple(links.get(c.code, ())))
         for c in session.scalars(select(Category).order_by(Category.sort_order))
     }
-    return Snapshot(matters=matters, categories=categories, classes=classes)
+    channels = {
+        c.code: ChannelInfo(c.code, c.name_zh, c.name_en, c.reply_zh, c.reply_en)
+        for c in session.scalars(
+            select(Channel).where(Channel.is_active.is_(True)).order_by(Channel.position)
+        )
+    }
+    return Snapshot(matters=matters, categories=categories, classes=classes, channels=channels)
 
 
 def require_matter(session: Session, code: str) -> MatterInfo:

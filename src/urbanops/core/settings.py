@@ -39,7 +39,8 @@ class AuthSettings(BaseModel):
 
 
 class IntakeSettings(BaseModel):
-    confidence_threshold: float = 0.55
+    # precision the automatic-dispatch gate is chosen for on the evaluation set (at training)
+    auto_dispatch_precision: float = Field(0.95, gt=0.0, le=1.0)
     duplicate_radius_m: float = 50.0
     duplicate_window_days: int = 7
     reopen_window_days: int = 7

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from urbanops.core.errors import InvalidInput
-from urbanops.reports.text_features import ANALYZERS, normalise
+from urbanops.reports.text_features import Analyzer, Lexicon, normalise
 
 __all__ = [
     "FORMAT_VERSION",
@@ -45,8 +45,9 @@ __all__ = [
 
 #: Bump when the serialised layout, `normalise()` or an analyzer changes: older models are then
 #: refused by `TextClassifier.from_bytes` and must be retrained. 1 was a pickled scikit-learn
-#: pipeline; 2 is plain arrays (an .npz archive after a JSON header line).
-FORMAT_VERSION = 2
+#: pipeline; 2 is plain arrays (an .npz archive after a JSON header line); 3 adds word n-grams
+#: over a lexicon, head blocks, and the out-of-remit channels among the classes.
+FORMAT_VERSION = 3
 
 _MAGIC = b"URBANOPS-TEXTCLF\n"
 
@@ -62,6 +63,47 @@ class Suggestion:
     confidence: float
 
 
+#: Class labels of out-of-remit messages: this prefix and the channel's code (`out:hrss`).
+OUT_OF_REMIT = "out:"
+
+
+def is_channel(label: str) -> bool:
+    """Whether a class label is an out-of-remit channel rather than a matter code."""
+    return label.startswith(OUT_OF_REMIT)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the model makes of a text: the probability that it is an urban-management matter
+    at all, the likeliest matters given that it is (most confident first, confidences summing to
+    at most 1), and the likeliest other channel given that it is not (None when the model knows
+    no channels)."""
+
+    in_remit: float
+    matters: list[Suggestion]
+    channel: str | None
+    channel_confidence: float
+
+
+@dataclass(frozen=True)
+class Gate:
+    """When a report is dispatched without a clerk: the text is in remit with probability at
+    least `remit` and its top matter has at least `matter` given that. Chosen on a labelled set
+    (`training.choose_gate`) for `target` precision; `measured` keeps what that set gave."""
+
+    remit: float
+    matter: float
+    target: float
+    measured: dict[str, float] = field(default_factory=dict)
+
+    def admits(self, assessment: Assessment) -> bool:
+        return (
+            bool(assessment.matters)
+            and assessment.in_remit >= self.remit
+            and assessment.matters[0].confidence >= self.matter
+        )
+
+
 class IncompatibleModel(ValueError):
     """Serialised model bytes that this code cannot load (another format, or not a model)."""
 
@@ -70,9 +112,11 @@ class IncompatibleModel(ValueError):
 class Vectoriser:
     """One TF-IDF block: n-grams of normalised text → columns, counts → weights.
 
-    `terms[i]` is the n-gram of column i of the block; `idf` is None when the block uses no idf;
-    `norm` is "l2", "l1" or None (per block, as each vectoriser of a union normalises its own
-    output); `weight` scales the block (a feature union's transformer weight).
+    `analyzer` with `ngram_range`, `head` and `lexicon` say which n-grams
+    (`text_features.Analyzer`); `terms[i]` is the n-gram of column i of the block; `idf` is None
+    when the block uses no idf; `norm` is "l2", "l1" or None (per block, as each vectoriser of a
+    union normalises its own output); `weight` scales the block (a feature union's transformer
+    weight).
     """
 
     analyzer: str
@@ -82,11 +126,17 @@ class Vectoriser:
     sublinear_tf: bool = True
     norm: str | None = "l2"
     weight: float = 1.0
+    head: int | None = None
+    lexicon: Lexicon | None = None
     index: dict[str, int] = field(init=False, repr=False)
+    grams: Analyzer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.analyzer not in ANALYZERS:
-            raise IncompatibleModel(f"unknown analyzer {self.analyzer!r}")
+        try:
+            grams = Analyzer(self.analyzer, self.ngram_range, self.head, self.lexicon)
+        except ValueError as exc:
+            raise IncompatibleModel(str(exc)) from exc
+        object.__setattr__(self, "grams", grams)
         if self.norm not in ("l2", "l1", None):
             raise IncompatibleModel(f"unknown norm {self.norm!r}")
         if self.idf is not None and self.idf.shape != (len(self.terms),):
@@ -95,10 +145,9 @@ class Vectoriser:
 
     def features(self, text: str) -> tuple[list[int], np.ndarray]:
         """(columns, values) of normalised `text` in this block: its row of the TF-IDF matrix."""
-        low, high = self.ngram_range
         columns: list[int] = []
         counts: list[float] = []
-        for gram, n in Counter(ANALYZERS[self.analyzer](text, low, high)).items():
+        for gram, n in Counter(self.grams.grams(text)).items():
             column = self.index.get(gram)
             if column is not None:
                 columns.append(column)
@@ -183,15 +232,18 @@ class TextClassifier:
         calibration: Calibration | None = None,
         trained_at_samples: int,
         info: dict[str, Any] | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.vectorisers = tuple(vectorisers)
-        self.weights = np.ascontiguousarray(weights, dtype=np.float64)
+        # single precision: half the memory of every web process; probabilities move by < 1e-6
+        self.weights = np.ascontiguousarray(weights, dtype=np.float32)
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self._classes = tuple(str(c) for c in classes)
         self.link = link
         self.calibration = calibration
         self.trained_at_samples = trained_at_samples
         self.info = dict(info or {})
+        self.gate = gate
         self._offsets: list[int] = []
         columns = 0
         for block in self.vectorisers:
@@ -208,8 +260,20 @@ class TextClassifier:
 
     @property
     def classes(self) -> tuple[str, ...]:
-        """The matter codes this model can suggest, sorted."""
+        """The class labels, sorted: matter codes, then any `out:` channels."""
         return self._classes
+
+    @property
+    def matters(self) -> tuple[str, ...]:
+        """The matter codes this model can suggest."""
+        return tuple(c for c in self._classes if not is_channel(c))
+
+    def with_gate(self, gate: Gate | None) -> TextClassifier:
+        """This model with another dispatch gate (the arrays are shared, not copied)."""
+        twin = object.__new__(TextClassifier)
+        twin.__dict__.update(self.__dict__)
+        twin.gate = gate
+        return twin
 
     def scores(self, text: str) -> np.ndarray | None:
         """The linear model's decision scores for `text`, or None for text with no features."""
@@ -259,10 +323,50 @@ class TextClassifier:
         proba = self.probabilities(text)
         if proba is None:
             return []
-        k = min(k, len(proba))
-        top = np.argpartition(-proba, k - 1)[:k]
-        top = top[np.argsort(-proba[top], kind="stable")]
-        return [Suggestion(self._classes[i], float(proba[i])) for i in top]
+        return self._top(proba, k)
+
+    def _top(
+        self, proba: np.ndarray, k: int, allowed: Sequence[str] | None = None
+    ) -> list[Suggestion]:
+        """The `k` likeliest matters (no channels) of a probability row, most likely first."""
+        ranked = np.argsort(-proba, kind="stable")
+        out: list[Suggestion] = []
+        for i in ranked:
+            label = self._classes[i]
+            if is_channel(label) or (allowed is not None and label not in allowed):
+                continue
+            out.append(Suggestion(label, float(proba[i])))
+            if len(out) == k:
+                break
+        return out
+
+    def assess(
+        self, text: str, k: int = 3, *, allowed: Sequence[str] | None = None
+    ) -> Assessment | None:
+        """In remit or not, the `k` likeliest matters (only `allowed` ones, when given: a
+        category the citizen chose), and the likeliest other channel; None for text with no
+        features. Matter confidences are given the text is in remit (renormalised over the
+        allowed matters)."""
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        proba = self.probabilities(text)
+        if proba is None:
+            return None
+        channel_mask = np.array([is_channel(c) for c in self._classes])
+        out_of_remit = float(proba[channel_mask].sum())
+        in_remit = max(0.0, 1.0 - out_of_remit)
+        matter_mask = ~channel_mask
+        if allowed is not None:
+            matter_mask &= np.array([c in allowed for c in self._classes])
+        mass = float(proba[matter_mask].sum())
+        conditional = np.where(matter_mask, proba / mass if mass > 0 else 0.0, 0.0)
+        matters = self._top(conditional, k, allowed) if mass > 0 else []
+        channel, channel_confidence = None, 0.0
+        if out_of_remit > 0:
+            best = int(np.argmax(np.where(channel_mask, proba, -1.0)))
+            channel = self._classes[best][len(OUT_OF_REMIT) :]
+            channel_confidence = float(proba[best]) / out_of_remit
+        return Assessment(in_remit, matters, channel, channel_confidence)
 
     # --- serialisation --------------------------------------------------------------------------
 
@@ -281,6 +385,10 @@ class TextClassifier:
             arrays[f"terms{i}"] = np.array(block.terms, dtype=np.str_)
             if block.idf is not None:
                 arrays[f"idf{i}"] = block.idf
+            if block.lexicon is not None:
+                words = block.lexicon.words
+                arrays[f"lexicon_words{i}"] = np.array([w for w, _ in words], dtype=np.str_)
+                arrays[f"lexicon_freq{i}"] = np.array([f for _, f in words], dtype=np.int64)
             blocks.append(
                 {
                     "analyzer": block.analyzer,
@@ -289,6 +397,8 @@ class TextClassifier:
                     "norm": block.norm,
                     "idf": block.idf is not None,
                     "weight": block.weight,
+                    "head": block.head,
+                    "lexicon_total": block.lexicon.total if block.lexicon else None,
                 }
             )
         calibration = None
@@ -307,6 +417,14 @@ class TextClassifier:
             "vectorisers": blocks,
             "calibration": calibration,
             "info": self.info,
+            "gate": None
+            if self.gate is None
+            else {
+                "remit": self.gate.remit,
+                "matter": self.gate.matter,
+                "target": self.gate.target,
+                "measured": self.gate.measured,
+            },
         }
         buffer = io.BytesIO()
         np.savez(buffer, allow_pickle=False, **arrays)
@@ -345,6 +463,8 @@ class TextClassifier:
                     sublinear_tf=bool(b["sublinear_tf"]),
                     norm=b["norm"],
                     weight=float(b["weight"]),
+                    head=b["head"],
+                    lexicon=_lexicon(arrays, i, b["lexicon_total"]),
                 )
                 for i, b in enumerate(header["vectorisers"])
             ]
@@ -366,11 +486,20 @@ class TextClassifier:
                 calibration=calibration,
                 trained_at_samples=int(header["trained_at_samples"]),
                 info=header.get("info") or {},
+                gate=None if header.get("gate") is None else Gate(**header["gate"]),
             )
         except (KeyError, TypeError, ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
             if isinstance(exc, IncompatibleModel):
                 raise
             raise IncompatibleModel(f"damaged text classifier: {exc}") from exc
+
+
+def _lexicon(arrays: dict[str, np.ndarray], block: int, total: int | None) -> Lexicon | None:
+    if total is None:
+        return None
+    words = arrays[f"lexicon_words{block}"]
+    freq = arrays[f"lexicon_freq{block}"]
+    return Lexicon(tuple(zip((str(w) for w in words), (int(f) for f in freq), strict=True)), total)
 
 
 # --- samples and corpus ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Report jobs: retraining the classifier from the seed corpus and operators' corrections."""
+"""Report jobs: retraining the classifier from the corpus and the clerks' decisions."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ blueprint = Blueprint()
 @blueprint.task(name="retrain_classifier", queueing_lock="retrain_classifier", pass_context=False)
 def retrain_classifier(timestamp: int | None = None) -> int:
     with unit_of_work() as session:
-        row = train_and_store(session, scheduled_at(timestamp))
-        log.info("classifier retrained: %d samples, %d corrections", row.samples, row.corrections)
+        done = train_and_store(session, scheduled_at(timestamp))
+        row = done.row
+        log.info(
+            "classifier retrained: %d samples, %d clerk decisions%s",
+            row.samples,
+            row.corrections,
+            f"; not published: {done.refused}" if done.refused else "",
+        )
         return row.id

@@ -1,9 +1,11 @@
 """`submit_report`: one intake for every source (citizens, inspectors, hotline, cameras, APIs).
 
-locate (converting GCJ-02/BD-09) → matter (given, category with one matter, or the top
-suggestion above the confidence threshold) → duplicate check (joins an open case nearby) →
-responsible unit → accept, register and dispatch in one transaction; otherwise the case waits
-in the triage queue. A point outside every town is refused.
+locate (converting GCJ-02/BD-09) → matter (given, category with one matter, or the model's top
+suggestion when its dispatch gate admits the text: in remit and the matter both confident) →
+duplicate check (joins an open case nearby) → responsible unit → accept, register and dispatch
+in one transaction; otherwise the case waits in the triage queue, marked 「疑似非城管事项」 with
+the channel the model suspects when the text is probably not urban management. A point outside
+every town is refused.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from urbanops.core.settings import get_settings
 from urbanops.identity.roles import Actor
 from urbanops.reports.models import Report
 from urbanops.reports.schemas import ReportIn
-from urbanops.reports.suggest import Suggestion, suggest
+from urbanops.reports.suggest import NOTHING, Reading, Suggestion, read
 
 A = CaseAction
 EARTH_RADIUS_M = 6371008.8
@@ -117,7 +119,8 @@ def submit_report(
     if key and (previous := _replay(session, key)):
         return previous
     lat, lon, location = areas.locate(session, data.lat, data.lon, data.datum)
-    matter, suggestions = _matter(session, data)
+    matter, reading = _matter(session, data)
+    suggestions = reading.suggestions
     report = _report(data, source, lat, lon, suggestions, actor, citizen_id, api_key_id, key, now)
     if matter and check_duplicates:
         near = find_duplicate(session, matter_code=matter, lat=lat, lon=lon, now=now)
@@ -125,7 +128,14 @@ def submit_report(
             found = (location, suggestions)
             return _join(session, near, report, now=now, actor=actor, key=key, found=found)
     new, outcome, unit_name = intake.open_case(
-        session, report, location, matter, now=now, actor=actor, address=data.address
+        session,
+        report,
+        location,
+        matter,
+        now=now,
+        actor=actor,
+        address=data.address,
+        remit=(reading.in_remit, reading.channel),
     )
     try:
         intake.store(session, new, report, savepoint=key is not None)
@@ -141,20 +151,18 @@ def _lost_race(session: Session, key: str | None, exc: IntegrityError) -> Intake
     return replay
 
 
-def _matter(session: Session, data: ReportIn) -> tuple[str | None, list[Suggestion]]:
-    """The report's matter: the one given, or the classifier's top suggestion when it is sure
-    enough (with the suggestions, kept on the report for the triage queue)."""
+def _matter(session: Session, data: ReportIn) -> tuple[str | None, Reading]:
+    """The report's matter: the one given, or the classifier's top suggestion when its gate
+    admits the text (with the reading: suggestions kept on the report for the triage queue,
+    the remit probability and suspected channel on the case)."""
     if data.matter_code:
         catalogue.require_matter(session, data.matter_code)
     if data.category_code:
         catalogue.require_category(session, data.category_code)
     if data.matter_code:
-        return data.matter_code, []
-    suggestions = suggest(session, data.description, category_code=data.category_code)
-    threshold = get_settings().intake.confidence_threshold
-    if suggestions and suggestions[0].confidence >= threshold:
-        return suggestions[0].matter_code, suggestions
-    return None, suggestions
+        return data.matter_code, NOTHING
+    reading = read(session, data.description, category_code=data.category_code)
+    return (reading.suggestions[0].matter_code if reading.automatic else None), reading
 
 
 def _report(

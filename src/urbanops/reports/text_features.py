@@ -1,19 +1,27 @@
-"""Report text as the classifier sees it: one canonical form, then character n-grams.
+"""Report text as the classifier sees it: one canonical form, then character and word n-grams.
 
 `normalise` maps full-width characters, case, Cantonese and colloquial spellings, digits and
 punctuation to one canonical form; `ANALYZERS` cut it into the character n-grams scikit-learn's
 `TfidfVectorizer` produces (`analyzer="char_wb"` or `"char"`, with `normalise` as preprocessor),
-so a model trained there is served here without it. Changing either changes every model's
-features: bump `classifier.FORMAT_VERSION` then.
+so a model trained there is served here without it. `Analyzer` adds word n-grams (jieba's
+segmentation over a `Lexicon` the model carries) and blocks that read only the head of a text
+(its title and first sentence); training passes the same objects to scikit-learn, so both sides
+cut text with one piece of code. Changing any of this changes every model's features: bump
+`classifier.FORMAT_VERSION` then.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["ANALYZERS", "normalise"]
+import jieba
+
+__all__ = ["ANALYZERS", "Analyzer", "Lexicon", "normalise"]
 
 # Cantonese and colloquial spellings mapped to the standard written form, plus a few frequent
 # typos. Kept small: the n-gram model learns the rest from the corpus.
@@ -111,3 +119,110 @@ ANALYZERS: dict[str, Callable[[str, int, int], list[str]]] = {
     "char_wb": _char_wb_ngrams,
     "char": _char_ngrams,
 }
+
+
+# --- words --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Lexicon:
+    """The words jieba may cut a text into, with their frequencies, and the dictionary's total.
+
+    A model carries the part of jieba's dictionary its training texts contain (every dictionary
+    word that occurs in them, up to `MAX_WORD` characters) plus the catalogue's own terms: on
+    those texts the cut is the one the full dictionary gives, and a web process holds a few
+    thousand words instead of jieba's 350,000 (~65 MiB)."""
+
+    words: tuple[tuple[str, int], ...]
+    total: int
+    _tokenizer: Any = field(init=False, repr=False)
+
+    MAX_WORD = 8
+
+    def __post_init__(self) -> None:
+        if self.total <= 0 or any(freq < 0 for _, freq in self.words):
+            raise ValueError("a lexicon needs a positive total and no negative frequency")
+        lines = "".join(f"{word} {freq}\n" for word, freq in self.words if " " not in word)
+        tokenizer = jieba.Tokenizer()
+        tokenizer.FREQ, _ = tokenizer.gen_pfdict(io.BytesIO(lines.encode()))
+        tokenizer.total = self.total
+        tokenizer.initialized = True  # never loads jieba's own dictionary
+        object.__setattr__(self, "_tokenizer", tokenizer)
+
+    def cut(self, text: str) -> list[str]:
+        """The words of normalised `text`, without spaces (jieba's DAG, no HMM: deterministic)."""
+        return [w for w in self._tokenizer.cut(text, HMM=False) if not w.isspace()]
+
+    @classmethod
+    def of_texts(
+        cls,
+        texts: Iterable[str],
+        dictionary: Mapping[str, int],
+        total: int,
+        terms: Iterable[str] = (),
+    ) -> Lexicon:
+        """The words of `dictionary` (word → frequency) found in the normalised `texts`, and the
+        `terms` (catalogue names: kept whole, as frequent as the most frequent word found)."""
+        found: dict[str, int] = {}
+        for text in texts:
+            clean = normalise(text)
+            for i in range(len(clean)):
+                for n in range(2, cls.MAX_WORD + 1):
+                    word = clean[i : i + n]
+                    if len(word) < n:
+                        break
+                    freq = dictionary.get(word)
+                    if freq:
+                        found[word] = freq
+        top = max(found.values(), default=1)
+        for term in terms:
+            clean = normalise(term)
+            if len(clean) >= 2 and " " not in clean:
+                found[clean] = max(found.get(clean, 0), top)
+        return cls(tuple(sorted(found.items())), total)
+
+
+def _word_ngrams(words: list[str], low: int, high: int) -> list[str]:
+    """`TfidfVectorizer(analyzer="word")` n-grams: words joined by one space."""
+    if low == high == 1:
+        return words
+    return [
+        " ".join(words[i : i + n]) for n in range(low, high + 1) for i in range(len(words) - n + 1)
+    ]
+
+
+KINDS = ("char_wb", "char", "words")
+
+
+@dataclass(frozen=True, eq=False)
+class Analyzer:
+    """One block's n-grams of a text: `kind` is "char_wb", "char" or "words" (needs a
+    `lexicon`); with `head`, only the first `head` characters of the normalised text count (a
+    title, the first sentence: what the message is about, before the story). Callable on raw
+    text, so it can be scikit-learn's `TfidfVectorizer(analyzer=...)`."""
+
+    kind: str
+    ngram_range: tuple[int, int]
+    head: int | None = None
+    lexicon: Lexicon | None = None
+
+    def __post_init__(self) -> None:
+        low, high = self.ngram_range
+        if self.kind not in KINDS or not 1 <= low <= high:
+            raise ValueError(f"unknown analyzer {self.kind!r} or n-gram range {self.ngram_range}")
+        if (self.kind == "words") != (self.lexicon is not None):
+            raise ValueError("word n-grams need a lexicon, and only they use one")
+        if self.head is not None and self.head < 1:
+            raise ValueError("head must be at least one character")
+
+    def grams(self, clean: str) -> list[str]:
+        """The n-grams of normalised text."""
+        if self.head is not None:
+            clean = clean[: self.head]
+        low, high = self.ngram_range
+        if self.lexicon is not None:
+            return _word_ngrams(self.lexicon.cut(clean), low, high)
+        return ANALYZERS[self.kind](clean, low, high)
+
+    def __call__(self, text: str) -> list[str]:
+        return self.grams(normalise(text))
