@@ -48,6 +48,7 @@ _WAY: dict[CaseStatus, tuple[CaseStatus, Verb, dict[str, Any]]] = {
     S.closed: (S.awaiting_verification, verbs.verify_case, {}),
     S.reopened: (S.closed, verbs.reopen_case, {"reason": "问题仍在"}),
     S.void: (S.reported, verbs.void_case, {"reason": "重复上报"}),
+    S.referred: (S.reported, verbs.refer_case, {"channel": "hrss"}),
     # merged: from reported, into a new case (see case_in_status)
 }
 

@@ -51,6 +51,7 @@ VERBS: Mapping[CaseAction, Callable[..., object]] = {
     A.reopen: verbs.reopen_case,
     A.merge: verbs.merge_case,
     A.void: verbs.void_case,
+    A.refer: verbs.refer_case,
     A.rate: verbs.rate_case,
     A.urge: partial(verbs.supervise, action=A.urge),
     A.escalate: partial(verbs.supervise, action=A.escalate),

@@ -90,6 +90,8 @@ class ActionIn(BaseModel):
     comment: Text = Field(default="", max_length=1000)
     amount: float | None = Field(default=None, gt=0, le=10000)
     unit: Line | None = Field(default=None, max_length=16)
+    channel: Line | None = Field(default=None, max_length=16, description="a channel's code")
+    reply: Text = Field(default="", max_length=2000)
     photos: list[Annotated[Line, Field(max_length=2048)]] = Field(
         default_factory=list,
         max_length=9,

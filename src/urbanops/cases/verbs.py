@@ -21,6 +21,7 @@ from urbanops.cases.models import Case
 from urbanops.cases.queries import get_case
 from urbanops.cases.timeline import apply, check
 from urbanops.cases.workflow import OPEN_STATUSES, RATING_SCALE, REGISTRY, CaseAction, CaseStatus
+from urbanops.catalogue import service as catalogue
 from urbanops.core.errors import Conflict, InvalidInput
 from urbanops.core.settings import get_settings
 from urbanops.identity.roles import Actor, ActorKind
@@ -358,6 +359,35 @@ def merge_case(
         now=now,
         data={"merged_case_id": case.id, "merged_number": case.number},
         changes={"supporters": target.supporters + 1 + case.supporters},
+    )
+    return case
+
+
+def refer_case(
+    session: Session, *, actor: Actor, now: datetime, case_id: int, channel: str, reply: str = ""
+) -> Case:
+    """转办: the case is not urban management; the channel that takes it is named and the
+    citizen gets `reply` (by default the channel's own reply)."""
+    case = get_case(session, case_id, for_update=True)
+    check(actor, case, A.refer)
+    info = catalogue.snapshot(session).channels.get(channel)
+    if info is None:
+        raise InvalidInput(
+            f"转办渠道“{channel}”不存在或已停用",
+            code="unknown_channel",
+            message_en=f"unknown or inactive channel {channel!r}",
+            extra={"field": "channel"},
+        )
+    reply = (reply or "").strip() or info.reply_zh
+    apply(
+        session,
+        case,
+        A.refer,
+        actor=actor,
+        now=now,
+        note=reply,
+        data={"channel": channel, "reply": reply},
+        changes={"channel_code": channel},
     )
     return case
 

@@ -49,6 +49,7 @@ class CaseAction(StrEnum):
     reopen = "reopen"
     merge = "merge"
     void = "void"
+    refer = "refer"  # 转办: to the channel that takes what is not urban management
     # event-only actions
     submit = "submit"  # the report that opened the case
     rate = "rate"
@@ -93,7 +94,7 @@ class Field:
     """An input an action reads: its name in the request body and in the verb's signature."""
 
     name: str
-    kind: str  # text | textarea | number | unit | matter | case | rating | photos | time_unit
+    kind: str  # text | textarea | number | unit | matter | case | rating | photos | time_unit | channel
     label_zh: str
     label_en: str
     required: bool = False
@@ -286,6 +287,18 @@ _ACTIONS: tuple[ActionSpec, ...] = (
         _CLERK,
         notify=frozenset({_R}),
         fields=(_reason("作废原因", "Reason"),),
+    ),
+    ActionSpec(
+        A.refer,
+        "转办",
+        "Refer to another channel",
+        {S.reported: S.referred, S.accepted: S.referred, S.returned: S.referred},
+        _CLERK,
+        notify=frozenset({_R}),
+        fields=(
+            Field("channel", "channel", "转办渠道", "Channel", required=True),
+            Field("reply", "textarea", "答复市民", "Reply to the citizen"),
+        ),
     ),
     # --- event-only actions ---
     ActionSpec(A.submit, "上报", "Reported", _stay({S.reported}), anyone=True, api=False),

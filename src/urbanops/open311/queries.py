@@ -50,7 +50,7 @@ S, A = CaseStatus, CaseAction
 # not public records
 PUBLIC_SOURCES = ("citizen", "inspector", "camera", "api", "open311", "staff")
 OPEN_VALUES = tuple(str(s) for s in OPEN_STATUSES)
-CLOSED_VALUES = (str(S.closed), str(S.void))
+CLOSED_VALUES = (str(S.closed), str(S.void), str(S.referred))
 
 # mySociety extended statuses of a timeline event: by action first, else by the status it led to
 UPDATE_STATUS_BY_ACTION: Mapping[str, str] = {
@@ -61,6 +61,7 @@ UPDATE_STATUS_BY_ACTION: Mapping[str, str] = {
     A.approve_extension: "action_scheduled",
     A.verify: "fixed",
     A.void: "closed",
+    A.refer: "not_councils_responsibility",
 }
 UPDATE_STATUS_BY_STATUS: Mapping[str, str] = {
     S.reported: "open",
@@ -75,6 +76,7 @@ UPDATE_STATUS_BY_STATUS: Mapping[str, str] = {
     S.reopened: "reopen",
     S.merged: "duplicate",
     S.void: "closed",
+    S.referred: "not_councils_responsibility",
 }
 
 
@@ -87,6 +89,10 @@ def _notice(row: Row[Any], status: CaseStatus, unit: str | None) -> str:
         return f"已并入案件 {row.merged_into} / merged into case {row.merged_into}"
     if status is S.void:
         return "已作废，不再处理 / void: no further action"
+    if status is S.referred:
+        return (
+            "非城市管理事项，已转其他部门办理 / not urban management: referred to another channel"
+        )
     if status is S.closed:
         return "已办结 / resolved"
     if status is S.awaiting_verification:

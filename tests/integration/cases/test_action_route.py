@@ -62,6 +62,8 @@ def values(session: Session, unit_ids: dict[str, int], target: Case) -> dict[str
         "amount": 1,
         "unit": "working_days",
         "photos": [],
+        "channel": "hrss",
+        "reply": "已转人社部门",
     }
 
 
@@ -158,7 +160,7 @@ def test_the_workflow_endpoint_serves_the_registry(client: TestClient) -> None:
     assert r.status_code == 200
     doc = r.json()
     assert doc == workflow_document()
-    assert len(doc["statuses"]) == 12 and doc["statuses"][0]["code"] == "reported"
+    assert len(doc["statuses"]) == 13 and doc["statuses"][0]["code"] == "reported"
     actions = {a["code"]: a for a in doc["actions"]}
     assert set(actions) == {str(a) for a in CaseAction}
     assert actions["accept"]["transitions"] == {"reported": "accepted"}

@@ -35,7 +35,7 @@ CLOCK_RUNS = {
     "reopened",
     "awaiting_verification",
 }
-NO_CLOCK = {"reported", "parked", "closed", "merged", "void"}
+NO_CLOCK = {"reported", "parked", "closed", "merged", "void", "referred"}
 LONG_AFTER = NOW + timedelta(days=30)
 
 
