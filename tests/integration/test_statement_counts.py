@@ -218,6 +218,10 @@ def endpoints(client: TestClient, session: Session, staff: dict[str, Staff]) -> 
         "open311 services": fixed("/open311/v2/services.json"),
         "staff cases": fixed("/api/v1/cases?page_size=200", dispatcher),
         "staff cases (unit scope)": fixed("/api/v1/cases?page_size=200", handler),
+        "staff cases (not suspected)": fixed(
+            "/api/v1/cases?page_size=200&suspected=false", dispatcher
+        ),
+        "staff cases (suspected)": fixed("/api/v1/cases?page_size=200&suspected=true", dispatcher),
         "staff case reports": lambda world: (f"/api/v1/cases/{world.cases[0]}/reports", dispatcher),
         "citizen reports": lambda world: ("/api/v1/citizen/reports", world.citizen_headers),
         "citizen notifications": lambda world: (
@@ -263,7 +267,13 @@ def test_list_endpoints_run_a_constant_small_number_of_statements(
     # the lists did grow with the cases (else the comparison proves nothing)
     for name in ("open311 requests.json", "open311 requests.xml", "open311 updates"):
         assert large[name][1] > small[name][1] >= SMALL, (name, small[name], large[name])
-    for name in ("staff cases", "citizen reports", "citizen notifications", "staff case reports"):
+    for name in (
+        "staff cases",
+        "staff cases (not suspected)",
+        "citizen reports",
+        "citizen notifications",
+        "staff case reports",
+    ):
         assert large[name][1] > small[name][1], (name, small[name], large[name])
     differ = {n: (small[n][0], large[n][0]) for n in endpoints if small[n][0] != large[n][0]}
     assert not differ, f"statements with {SMALL} vs {LARGE} cases: {differ}"

@@ -89,6 +89,10 @@ def list_cases(
     number: Annotated[Line | None, Query(max_length=20)] = None,
     reported_from: SaneDatetime | None = None,
     reported_to: SaneDatetime | None = None,
+    suspected: Annotated[
+        bool | None,
+        Query(description="true: 疑似非城管事项, still in triage with a suspected channel"),
+    ] = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CasePage:
@@ -108,6 +112,7 @@ def list_cases(
         number=number,
         reported_from=reported_from,
         reported_to=reported_to,
+        suspected=suspected,
     )
     rows, total = queries.list_cases(session, actor, f, page=page, page_size=page_size)
     return CasePage(items=[case_out(c) for c in rows], total=total, page=page, page_size=page_size)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, not_, select
 from sqlalchemy.orm import Session
 
 from urbanops.areas import service as areas
@@ -26,6 +26,7 @@ from urbanops.cases.workflow import (
     label,
 )
 from urbanops.catalogue import service as catalogue
+from urbanops.catalogue.models import Channel
 from urbanops.core.errors import NotFound, PermissionDenied
 from urbanops.identity.citizens import mask_phone
 from urbanops.identity.models import Citizen
@@ -48,6 +49,13 @@ class CaseFilter:
     number: str | None = None
     reported_from: datetime | None = None
     reported_to: datetime | None = None
+    # 「疑似非城管事项」: the model suspected another channel and no clerk has taken it up yet
+    suspected: bool | None = None
+
+
+def suspected_out_of_remit() -> ColumnElement[bool]:
+    """A case still in triage whose text the model took for another channel's matter."""
+    return and_(Case.suspected_channel.is_not(None), Case.status == str(CaseStatus.reported))
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,9 @@ def list_cases(
         conditions.append(Case.reported_at >= f.reported_from)
     if f.reported_to:
         conditions.append(Case.reported_at < f.reported_to)
+    if f.suspected is not None:
+        suspected = suspected_out_of_remit()
+        conditions.append(suspected if f.suspected else not_(suspected))
     scope = case_scope(actor)
     if scope.nothing:
         return [], 0
@@ -183,6 +194,13 @@ def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
         detail.matter_name = matters[case.matter_code].name
     detail.unit_name = areas.unit_name(session, case.unit_id) if case.unit_id else None
     detail.town_name = areas.town_name(session, case.town_code) if case.town_code else None
+    names = channel_names(session, case.suspected_channel, case.channel_code)
+    if case.suspected_channel in names:
+        detail.suspected_channel_name_zh, detail.suspected_channel_name_en = names[
+            case.suspected_channel
+        ]
+    if case.channel_code in names:
+        detail.channel_name_zh, detail.channel_name_en = names[case.channel_code]
     detail.allowed_actions = [
         str(a)
         for a in allowed_actions(CaseStatus(case.status))
@@ -195,6 +213,20 @@ def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
         event.attachments = list(media_urls(e.attachments))  # photo ids kept, URLs shown
         detail.timeline.append(event)
     return detail
+
+
+def channel_names(session: Session, *codes: str | None) -> dict[str, tuple[str, str]]:
+    """The names (zh, en) of channels by code: active ones from the catalogue snapshot, one
+    since deactivated (a case referred there before) from its row."""
+    wanted = {c for c in codes if c}
+    active = catalogue.snapshot(session).channels
+    out = {c: (active[c].name_zh, active[c].name_en) for c in wanted if c in active}
+    if missing := wanted - out.keys():
+        rows = session.execute(
+            select(Channel.code, Channel.name_zh, Channel.name_en).where(Channel.code.in_(missing))
+        )
+        out.update({code: (zh, en) for code, zh, en in rows})
+    return out
 
 
 def case_reports(session: Session, actor: Actor, case_id: int) -> list[CaseReportOut]:

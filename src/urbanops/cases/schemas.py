@@ -42,6 +42,11 @@ class CaseOut(BaseModel):
     merged_into_id: int | None
     supporters: int
     rating: int | None
+    # the remit decision at intake: the model's probability that the text is urban management,
+    # and the channel it suspected when it thought not (「疑似非城管事项」)
+    in_remit: float | None
+    suspected_channel: str | None
+    channel_code: str | None  # the channel the case was referred to (转办)
 
 
 class EventOut(BaseModel):
@@ -65,6 +70,10 @@ class CaseDetail(CaseOut):
     matter_name: str | None = None
     town_name: str | None = None
     unit_name: str | None = None
+    suspected_channel_name_zh: str | None = None
+    suspected_channel_name_en: str | None = None
+    channel_name_zh: str | None = None
+    channel_name_en: str | None = None
     allowed_actions: list[str] = []
     timeline: list[EventOut] = []
 
