@@ -485,9 +485,15 @@ def classifier_evaluate(
 
         samples = classifier.load_seed_corpus()
         samples += [(row.text, row.label) for row in evaluation.training_corpus()]
-        target = get_settings().intake.auto_dispatch_precision
-        typer.echo(f"… training on {len(samples)} messages (gate for precision {target})")
-        model = training.train_gated(samples, evaluation.evaluation_set(), target)
+        intake = get_settings().intake
+        target, limit = intake.auto_dispatch_precision, intake.auto_dispatch_max_out_of_remit
+        typer.echo(
+            f"… training on {len(samples)} messages "
+            f"(gate: precision ≥ {target}, out-of-remit dispatched ≤ {limit})"
+        )
+        model = training.train_gated(
+            samples, evaluation.evaluation_set(), target, max_out_of_remit=limit
+        )
     gate = model.gate
     if gate is None:
         typer.echo("gate: none reaches the target precision: nothing is dispatched automatically")

@@ -41,6 +41,8 @@ class AuthSettings(BaseModel):
 class IntakeSettings(BaseModel):
     # precision the automatic-dispatch gate is chosen for on the evaluation set (at training)
     auto_dispatch_precision: float = Field(0.95, gt=0.0, le=1.0)
+    # … and the largest share of its out-of-remit messages the gate may dispatch
+    auto_dispatch_max_out_of_remit: float = Field(0.01, ge=0.0, le=1.0)
     duplicate_radius_m: float = 50.0
     duplicate_window_days: int = 7
     reopen_window_days: int = 7

@@ -89,12 +89,14 @@ class Assessment:
 class Gate:
     """When a report is dispatched without a clerk: the text is in remit with probability at
     least `remit` and its top matter has at least `matter` given that. Chosen on a labelled set
-    (`training.choose_gate`) for `target` precision; `measured` keeps what that set gave."""
+    (`training.choose_gate`) for `target` precision, dispatching at most `max_out_of_remit` of
+    its out-of-remit messages; `measured` keeps what that set gave."""
 
     remit: float
     matter: float
     target: float
     measured: dict[str, float] = field(default_factory=dict)
+    max_out_of_remit: float = 1.0
 
     def admits(self, assessment: Assessment) -> bool:
         return (
@@ -424,6 +426,7 @@ class TextClassifier:
                 "matter": self.gate.matter,
                 "target": self.gate.target,
                 "measured": self.gate.measured,
+                "max_out_of_remit": self.gate.max_out_of_remit,
             },
         }
         buffer = io.BytesIO()

@@ -203,12 +203,17 @@ def training_samples(session: Session) -> tuple[list[tuple[str, str]], int]:
     return samples + decisions, len(decisions)
 
 
-def fit_in_child(samples: Sequence[tuple[str, str]], target: float | None = None) -> bytes:
+def fit_in_child(
+    samples: Sequence[tuple[str, str]],
+    target: float | None = None,
+    max_out_of_remit: float = 1.0,
+) -> bytes:
     """Train on (text, label) pairs in `python -m urbanops.reports.training` and return the
     model's bytes, so that scikit-learn is never imported into this process. With `target`,
-    the model's gate is chosen on the evaluation set for that precision."""
+    the model's gate is chosen on the evaluation set for that precision (and at most
+    `max_out_of_remit` of its out-of-remit messages dispatched)."""
     clf.validated_samples(samples)  # refused here, with the domain error, not in the child
-    job = {"samples": samples, "target": target}
+    job = {"samples": samples, "target": target, "max_out_of_remit": max_out_of_remit}
     result = subprocess.run(
         [sys.executable, "-m", "urbanops.reports.training"],
         input=json.dumps(job, ensure_ascii=False).encode(),
@@ -262,8 +267,10 @@ def train_and_store(session: Session, now: datetime, *, force: bool = False) -> 
     evaluation set than the active one (then it is kept inactive and the refusal logged), or
     `force`."""
     samples, decisions = training_samples(session)
-    target = get_settings().intake.auto_dispatch_precision
-    blob = fit_in_child(samples, target)
+    intake = get_settings().intake
+    blob = fit_in_child(
+        samples, intake.auto_dispatch_precision, intake.auto_dispatch_max_out_of_remit
+    )
     new = clf.TextClassifier.from_bytes(blob)
     active = active_model(session)
     refused = None if force or active is None else worse_than(new, active)

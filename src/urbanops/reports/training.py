@@ -34,6 +34,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from urbanops.reports.classifier import (
+    Assessment,
     Calibration,
     Gate,
     TextClassifier,
@@ -81,7 +82,16 @@ def catalogue_terms() -> list[str]:
 def build_pipeline(texts: Sequence[str]) -> Pipeline:
     """The production pipeline for a training set: TF-IDF blocks of character n-grams and of
     jieba words (over a lexicon of the words `texts` contain, plus the catalogue's names), the
-    same two of the text's head, then a linear model with logistic loss."""
+    same two of the text's head at a lower weight, then a linear model with logistic loss.
+
+    Chosen by cross-writer validation on the training corpus alone (the evaluation set is never
+    used for this): train on the seed corpus and one writer's out-of-remit messages, test on the
+    long in-remit messages and the other writer's, and the other way round. Against character
+    n-grams alone, word n-grams add 2–5 points of top-1; head blocks at weight 0.6 cost 2–4
+    points, at 0.3 they are level on top-1 and dispatch 1–2 points more automatically; alpha
+    5e-6 beats 2e-6 and 1e-5; (1, 3) character n-grams and word unigrams alone do worse; 20
+    epochs instead of 50 lose 3 points.
+    """
     dictionary, total = jieba_dictionary()
     lexicon = Lexicon.of_texts(texts, dictionary, total, catalogue_terms())
 
@@ -95,9 +105,9 @@ def build_pipeline(texts: Sequence[str]) -> Pipeline:
             ("head_chars", block(Analyzer("char_wb", (1, 2), head=HEAD))),
             ("head_words", block(Analyzer("words", (1, 1), head=HEAD, lexicon=lexicon))),
         ],
-        transformer_weights={"chars": 1.0, "words": 1.0, "head_chars": 0.6, "head_words": 0.6},
+        transformer_weights={"chars": 1.0, "words": 1.0, "head_chars": 0.3, "head_words": 0.3},
     )
-    model = SGDClassifier(loss="log_loss", alpha=2e-6, max_iter=50, tol=None, random_state=0)
+    model = SGDClassifier(loss="log_loss", alpha=5e-6, max_iter=50, tol=None, random_state=0)
     return Pipeline([("tfidf", features), ("model", model)])
 
 
@@ -121,58 +131,101 @@ def train(samples: Iterable[tuple[str, str]]) -> TextClassifier:
 #: Fewest automatic dispatches a gate must make on the set it is chosen on: a precision
 #: measured on fewer says too little.
 MIN_AUTO = 20
+#: One-sided 95 % normal quantile: a gate's precision counts by its lower confidence bound.
+Z = 1.645
 
 
-def _grid(values: Iterable[float], floor: float) -> list[float]:
-    """Candidate thresholds: the distinct observed values at or above `floor`, thinned to
+def precision_lower_bound(right: np.ndarray, total: np.ndarray, z: float = Z) -> np.ndarray:
+    """Wilson score lower bound of precisions of `right` out of `total` (arrays): what each
+    precision is at least, with 95 % confidence, on messages like these (0 where total is 0)."""
+    n = np.maximum(total, 1).astype(np.float64)
+    p = right / n
+    centre = p + z * z / (2 * n)
+    spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    bound: np.ndarray = np.where(total > 0, (centre - spread) / (1 + z * z / n), 0.0)
+    return bound
+
+
+def _grid(values: np.ndarray, floor: float) -> np.ndarray:
+    """Candidate thresholds: `floor` and the distinct observed values above it, thinned to
     about 60 quantiles."""
-    ordered = sorted({round(v, 4) for v in values if v >= floor})
+    ordered = np.unique(np.round(values[values >= floor], 4))
     if len(ordered) > 60:
-        step = len(ordered) / 60
-        ordered = [ordered[int(i * step)] for i in range(60)]
-    return [floor, *ordered]
+        ordered = ordered[(np.arange(60) * len(ordered)) // 60]
+    return np.concatenate([[floor], ordered])
 
 
-def choose_gate(model: TextClassifier, rows: Sequence[Labelled], target: float) -> Gate | None:
+def choose_gate(
+    model: TextClassifier,
+    rows: Sequence[Labelled],
+    target: float,
+    assessments: Sequence[Assessment | None] | None = None,
+    *,
+    max_out_of_remit: float = 1.0,
+) -> Gate | None:
     """The gate that dispatches the most in-remit rows automatically while the automatic
-    dispatches' precision on `rows` stays at or above `target`; None when no gate does (then
-    nothing is dispatched without a clerk). The remit threshold is at least 0.5: a text the
-    model thinks more likely out of remit is never dispatched."""
-    assessments = assess_all(model, rows)
-    known = [a for a in assessments if a is not None]
-    remits = _grid((a.in_remit for a in known), 0.5)
-    matters = _grid((a.matters[0].confidence for a in known if a.matters), 0.0)
-    best: tuple[tuple[float, float, float, float], Gate] | None = None
-    for remit in remits:
-        for matter in matters:
-            gate = Gate(remit=remit, matter=matter, target=target)
-            s = score(rows, assessments, gate)
-            if s.auto < MIN_AUTO or s.auto_precision < target:
-                continue
-            rank = (s.auto_rate, -s.out_of_remit_auto, s.auto_precision, remit + matter)
-            if best is None or rank > best[0]:
-                measured = {
-                    "auto_rate": s.auto_rate,
-                    "auto_precision": s.auto_precision,
-                    "out_of_remit_auto": s.out_of_remit_auto,
-                    "top1": s.top1,
-                    "top3": s.top3,
-                    "n": float(s.n),
-                }
-                best = (rank, Gate(remit, matter, target, measured))
-    return best[1] if best else None
+    dispatches' precision on `rows` stays at or above `target` — by its 95 % lower confidence
+    bound, not the point estimate, so that a handful of lucky rows does not set it — and at
+    most `max_out_of_remit` of the out-of-remit rows are dispatched; None when no gate does
+    (then nothing is dispatched without a clerk). Ties go to fewer out-of-remit
+    dispatches, then higher precision, then stricter thresholds. The remit threshold is at
+    least 0.5: a text the model thinks more likely out of remit is never dispatched."""
+    found = list(assessments) if assessments is not None else assess_all(model, rows)
+    remit = np.array([a.in_remit if a and a.matters else -1.0 for a in found])
+    conf = np.array([a.matters[0].confidence if a and a.matters else -1.0 for a in found])
+    inside = np.array([r.in_remit for r in rows])
+    right = np.array(
+        [
+            r.in_remit and a is not None and bool(a.matters) and a.matters[0].matter_code in r.codes
+            for r, a in zip(rows, found, strict=True)
+        ]
+    )
+    remits, matters = _grid(remit, 0.5), _grid(conf, 0.0)
+    auto = (remit >= remits[:, None, None]) & (conf >= matters[None, :, None])
+    total, hits = auto.sum(-1), (auto & right).sum(-1)
+    auto_in, auto_out = (auto & inside).sum(-1), (auto & ~inside).sum(-1)
+    outside = max(int((~inside).sum()), 1)
+    valid = (
+        (total >= MIN_AUTO)
+        & (precision_lower_bound(hits, total) >= target)
+        & (auto_out / outside <= max_out_of_remit)
+    )
+    if not valid.any():
+        return None
+    precision = hits / np.maximum(total, 1)
+    strictness = remits[:, None] + matters[None, :]
+    keys = [k[valid] for k in (strictness, precision, -auto_out, auto_in)]
+    best = np.lexsort(keys)[-1]  # the last key sorts first
+    i, j = (int(x[best]) for x in np.nonzero(valid))
+    gate = Gate(float(remits[i]), float(matters[j]), target, max_out_of_remit=max_out_of_remit)
+    s = score(rows, found, gate)
+    measured = {
+        "auto_rate": s.auto_rate,
+        "auto_precision": s.auto_precision,
+        "out_of_remit_auto": s.out_of_remit_auto,
+        "top1": s.top1,
+        "top3": s.top3,
+        "n": float(s.n),
+    }
+    return Gate(gate.remit, gate.matter, target, measured, max_out_of_remit)
 
 
 def holdout_estimate(
-    model: TextClassifier, rows: Sequence[Labelled], target: float
+    model: TextClassifier,
+    rows: Sequence[Labelled],
+    target: float,
+    assessments: Sequence[Assessment | None] | None = None,
+    *,
+    max_out_of_remit: float = 1.0,
 ) -> dict[str, float]:
     """What a gate chosen on one half of `rows` gives on the other half, both ways, averaged:
     the gate's measured figures come from the set it was chosen on, and flatter it."""
-    halves = (rows[0::2], rows[1::2])
+    found = list(assessments) if assessments is not None else assess_all(model, rows)
+    halves = ((rows[0::2], found[0::2]), (rows[1::2], found[1::2]))
     figures: list[dict[str, float]] = []
-    for chosen_on, tested_on in (halves, halves[::-1]):
-        gate = choose_gate(model, chosen_on, target)
-        s = score(tested_on, assess_all(model, tested_on), gate)
+    for (chosen_rows, chosen), (tested_rows, tested) in (halves, halves[::-1]):
+        gate = choose_gate(model, chosen_rows, target, chosen, max_out_of_remit=max_out_of_remit)
+        s = score(tested_rows, tested, gate)
         figures.append(
             {
                 "auto_rate": s.auto_rate,
@@ -184,14 +237,20 @@ def holdout_estimate(
 
 
 def train_gated(
-    samples: Iterable[tuple[str, str]], evaluation: Sequence[Labelled], target: float
+    samples: Iterable[tuple[str, str]],
+    evaluation: Sequence[Labelled],
+    target: float,
+    *,
+    max_out_of_remit: float = 1.0,
 ) -> TextClassifier:
-    """`train`, then the gate chosen on `evaluation` for `target` precision, with the held-out
-    estimate in its measured figures."""
+    """`train`, then the gate chosen on `evaluation` for `target` precision and at most
+    `max_out_of_remit` out-of-remit dispatches, with the held-out estimate in its figures."""
     model = train(samples)
-    gate = choose_gate(model, evaluation, target)
+    found = assess_all(model, evaluation)
+    limit = {"max_out_of_remit": max_out_of_remit}
+    gate = choose_gate(model, evaluation, target, found, **limit)
     if gate is not None:
-        gate.measured.update(holdout_estimate(model, evaluation, target))
+        gate.measured.update(holdout_estimate(model, evaluation, target, found, **limit))
     return model.with_gate(gate)
 
 
@@ -289,7 +348,8 @@ def main() -> None:
     if target is None:
         model = train(samples)
     else:
-        model = train_gated(samples, evaluation_set(), float(target))
+        limit = float(job.get("max_out_of_remit", 1.0))
+        model = train_gated(samples, evaluation_set(), float(target), max_out_of_remit=limit)
     sys.stdout.buffer.write(model.to_bytes())
     sys.stdout.buffer.flush()
 

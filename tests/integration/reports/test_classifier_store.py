@@ -101,12 +101,12 @@ def test_a_model_that_does_worse_on_the_evaluation_set_is_not_published(
     before = _active(session)
     worse = dict(active.gate.measured, auto_rate=active.gate.measured["auto_rate"] - 0.1)
     weaker = active.with_gate(clf.Gate(0.99, 0.99, active.gate.target, worse))
-    monkeypatch.setattr(suggest, "fit_in_child", lambda samples, target: weaker.to_bytes())
+    monkeypatch.setattr(suggest, "fit_in_child", lambda *args: weaker.to_bytes())
     done = suggest.train_and_store(session, NOW)
     assert done.refused is not None and done.refused.startswith("auto_rate")
     assert done.row.is_active is False and _active(session) == before
     assert "not published" in caplog.text
     assert suggest.train_and_store(session, NOW, force=True).row.is_active  # unless forced
     without_gate = active.with_gate(None)
-    monkeypatch.setattr(suggest, "fit_in_child", lambda samples, target: without_gate.to_bytes())
+    monkeypatch.setattr(suggest, "fit_in_child", lambda *args: without_gate.to_bytes())
     assert suggest.worse_than(without_gate, active) == "no gate reaches the target precision"
