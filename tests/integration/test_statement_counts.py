@@ -233,6 +233,7 @@ def endpoints(client: TestClient, session: Session, staff: dict[str, Staff]) -> 
         "units": fixed("/api/v1/units"),
         "matters": fixed("/api/v1/matters"),
         "categories": fixed("/api/v1/categories"),
+        "channels": fixed("/api/v1/channels", dispatcher),
     }
 
 

@@ -1,15 +1,17 @@
-"""Catalogue routes: matters (with time limits), categories, suggestions for text."""
+"""Catalogue routes: matters (with time limits), categories, suggestions for text, and the
+channels other than urban management (listed for staff, edited by admins)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from urbanops.catalogue import service
+from urbanops.catalogue import channels, service
 from urbanops.core.types import Line, Text
 from urbanops.core.web import PROBLEM_RESPONSES, SessionDep
+from urbanops.identity.deps import StaffDep
 from urbanops.reports.suggest import suggest
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"], responses=PROBLEM_RESPONSES)
@@ -66,3 +68,48 @@ def suggestions(
         SuggestionOut(**s.__dict__)
         for s in suggest(session, text, category_code=category_code, k=k)
     ]
+
+
+class ChannelOut(BaseModel):
+    """A channel other than urban management (转办渠道) and the reply its citizens are given."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name_zh: str
+    name_en: str
+    reply_zh: str
+    reply_en: str
+    position: int
+    is_active: bool
+
+
+class ChannelIn(BaseModel):
+    """The fields of a channel to change; those left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name_zh: Line | None = Field(default=None, max_length=64)
+    name_en: Line | None = Field(default=None, max_length=64)
+    reply_zh: Text | None = Field(default=None, max_length=2000)
+    reply_en: Text | None = Field(default=None, max_length=2000)
+    is_active: bool | None = None
+
+
+ChannelCode = Annotated[Line, Path(max_length=16, description="the channel's code")]
+
+
+@router.get("/channels", response_model=list[ChannelOut])
+def list_channels(session: SessionDep, actor: StaffDep) -> list[ChannelOut]:
+    """Every channel, active or not, in the order clerks are offered them."""
+    return [ChannelOut.model_validate(c) for c in channels.list_channels(session, actor=actor)]
+
+
+@router.put("/channels/{code}", response_model=ChannelOut)
+def update_channel(
+    session: SessionDep, actor: StaffDep, code: ChannelCode, body: ChannelIn
+) -> ChannelOut:
+    """Change a channel's names, replies or whether it is offered (admins only)."""
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    row = channels.update_channel(session, actor=actor, code=code, changes=changes)
+    return ChannelOut.model_validate(row)
