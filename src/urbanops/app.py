@@ -73,12 +73,14 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     from urbanops.catalogue.api import router as catalogue_router
     from urbanops.identity.api import router as identity_router
     from urbanops.reports.api import router as reports_router
+    from urbanops.reports.classifier_api import router as classifier_router
 
     for router in (
         identity_router,
         workflow_router,
         cases_router,
         reports_router,
+        classifier_router,
         areas_router,
         catalogue_router,
     ):

@@ -1,5 +1,6 @@
 """Reading reports for the citizen app: the citizen's own reports, and a case as its reporter
-sees it (public timeline, before and after photos, whether they may rate or dispute it).
+sees it (public timeline, before and after photos, whether they may rate or dispute it); and
+for staff, the classifier intake serves (`classifier_status`).
 
 Names (matter, unit, town) come from the cached reference maps, so a list costs one statement
 whatever its length.
@@ -19,9 +20,16 @@ from urbanops.cases.verbs import reopen_deadline
 from urbanops.cases.workflow import REGISTRY, STATUS_LABELS_ZH, CaseAction, CaseStatus, label
 from urbanops.catalogue import service as catalogue
 from urbanops.core.errors import NotFound
-from urbanops.reports import photos
-from urbanops.reports.models import Report
-from urbanops.reports.schemas import MyCaseOut, PublicCaseOut, TimelineItem
+from urbanops.reports import classifier as clf
+from urbanops.reports import photos, suggest
+from urbanops.reports.models import ClassifierModel, Report
+from urbanops.reports.schemas import (
+    ClassifierStatusOut,
+    GateOut,
+    MyCaseOut,
+    PublicCaseOut,
+    TimelineItem,
+)
 
 MY_REPORTS_LIMIT = 200
 A = CaseAction
@@ -139,3 +147,66 @@ def own_case(session: Session, case_id: int, *, citizen_id: int, now: datetime) 
             "没有找到您的这条上报", code="case_not_found", message_en="no such report of yours"
         )
     return citizen_case(session, case_id, citizen_id=citizen_id, now=now)
+
+
+def classifier_status(session: Session) -> ClassifierStatusOut:
+    """The active model (the newest active row, as intake reads it) with its dispatch gate,
+    and the refusal recorded on the newest row when a retrained model was not published. Reads
+    the rows' columns, never their blobs; the gate comes from the model intake has loaded."""
+    columns = (
+        ClassifierModel.id,
+        ClassifierModel.created_at,
+        ClassifierModel.samples,
+        ClassifierModel.corrections,
+    )
+    active = session.execute(
+        select(*columns)
+        .where(ClassifierModel.is_active.is_(True))
+        .order_by(ClassifierModel.id.desc())
+        .limit(1)
+    ).one_or_none()
+    newest = session.execute(
+        select(ClassifierModel.id, ClassifierModel.created_at, ClassifierModel.metrics)
+        .order_by(ClassifierModel.id.desc())
+        .limit(1)
+    ).one_or_none()
+    refused, refused_at = None, None
+    if newest is not None and (active is None or newest.id != active.id):
+        reason = (newest.metrics or {}).get("refused")
+        refused = str(reason) if reason is not None else None
+        refused_at = newest.created_at if refused is not None else None
+    model = suggest.active_model(session) if active is not None else None
+    return ClassifierStatusOut(
+        id=active.id if active else None,
+        created_at=active.created_at if active else None,
+        samples=active.samples if active else None,
+        clerk_decisions=active.corrections if active else None,
+        usable=model is not None,
+        gate=_gate(model.gate) if model is not None and model.gate is not None else None,
+        refused=refused,
+        refused_at=refused_at,
+    )
+
+
+def _gate(gate: clf.Gate) -> GateOut:
+    m = gate.measured
+
+    def figure(name: str) -> float | None:
+        value = m.get(name)
+        return float(value) if value is not None else None
+
+    n = m.get("n")
+    return GateOut(
+        target=gate.target,
+        remit=gate.remit,
+        matter=gate.matter,
+        auto_rate=figure("auto_rate"),
+        auto_precision=figure("auto_precision"),
+        out_of_remit_auto=figure("out_of_remit_auto"),
+        top1=figure("top1"),
+        top3=figure("top3"),
+        holdout_auto_rate=figure("holdout_auto_rate"),
+        holdout_auto_precision=figure("holdout_auto_precision"),
+        holdout_out_of_remit_auto=figure("holdout_out_of_remit_auto"),
+        evaluated=int(n) if n is not None else None,
+    )

@@ -144,3 +144,34 @@ class DisputeIn(BaseModel):
     photo_ids: list[Annotated[Line, Field(max_length=2048)]] = Field(
         default_factory=list, max_length=9
     )
+
+
+class GateOut(BaseModel):
+    """When the active model dispatches a report without a clerk, and what the evaluation set
+    gave for it (shares between 0 and 1; `holdout_*` from a gate chosen on the other half)."""
+
+    target: float  # the precision the gate was chosen for
+    remit: float  # least probability of being urban management
+    matter: float  # least confidence in the top matter
+    auto_rate: float | None
+    auto_precision: float | None
+    out_of_remit_auto: float | None
+    top1: float | None
+    top3: float | None
+    holdout_auto_rate: float | None
+    holdout_auto_precision: float | None
+    holdout_out_of_remit_auto: float | None
+    evaluated: int | None  # messages in the evaluation set
+
+
+class ClassifierStatusOut(BaseModel):
+    """The classifier intake serves now, and why the newest training was not published."""
+
+    id: int | None  # the active model; None: no model, intake sends every report to triage
+    created_at: datetime | None
+    samples: int | None
+    clerk_decisions: int | None  # of the samples, decisions clerks took in triage
+    usable: bool  # the active model loads here (False: stored by another version)
+    gate: GateOut | None  # None: nothing is dispatched without a clerk
+    refused: str | None  # why the newest model, trained after the active one, is not active
+    refused_at: datetime | None
