@@ -28,9 +28,15 @@ _to_json = ReportOut.__pydantic_serializer__.to_json
 MESSAGES = {
     "dispatched": "已受理并派遣至{unit}，案件编号 {number}",
     "triage": "已收到，案件编号 {number}，待指挥中心受理",
+    "suspected": "已收到，案件编号 {number}。该问题可能不属于城市管理事项，指挥中心核实后将告知您办理渠道",
     "joined": "附近已有相同问题的案件 {number}，您的上报已并入该案件",
     "replayed": "重复提交：案件编号 {number}",
 }
+
+
+def _message_key(result: IntakeResult) -> str:
+    suspected = result.outcome == "triage" and result.case.suspected_channel is not None
+    return "suspected" if suspected else result.outcome
 
 
 def report_out(session: Session, result: IntakeResult) -> ReportOut:
@@ -53,7 +59,9 @@ def report_out(session: Session, result: IntakeResult) -> ReportOut:
         unit_name=result.unit_name,
         due_at=case.due_at,
         suggestions=[SuggestionOut(**s.__dict__) for s in result.suggestions],
-        message=MESSAGES[result.outcome].format(unit=result.unit_name or "", number=case.number),
+        message=MESSAGES[_message_key(result)].format(
+            unit=result.unit_name or "", number=case.number
+        ),
     )
 
 

@@ -162,7 +162,8 @@ def _matter(session: Session, data: ReportIn) -> tuple[str | None, Reading]:
     if data.matter_code:
         return data.matter_code, NOTHING
     reading = read(session, data.description, category_code=data.category_code)
-    return (reading.suggestions[0].matter_code if reading.automatic else None), reading
+    automatic = reading.automatic and not reading.suspected_out_of_remit
+    return (reading.suggestions[0].matter_code if automatic else None), reading
 
 
 def _report(

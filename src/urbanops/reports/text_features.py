@@ -129,7 +129,8 @@ class Lexicon:
     """The words jieba may cut a text into, with their frequencies, and the dictionary's total.
 
     A model carries the part of jieba's dictionary its training texts contain (every dictionary
-    word that occurs in them, up to `MAX_WORD` characters) plus the catalogue's own terms: on
+    word that occurs in them, single characters included, up to `MAX_WORD` characters) plus the
+    catalogue's own terms: on
     those texts the cut is the one the full dictionary gives, and a web process holds a few
     thousand words instead of jieba's 350,000 (~65 MiB)."""
 
@@ -167,7 +168,7 @@ class Lexicon:
         for text in texts:
             clean = normalise(text)
             for i in range(len(clean)):
-                for n in range(2, cls.MAX_WORD + 1):
+                for n in range(1, cls.MAX_WORD + 1):  # single characters too: they weigh
                     word = clean[i : i + n]
                     if len(word) < n:
                         break

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -81,12 +82,39 @@ def test_apikey_create_prints_the_key_last(engine: Engine) -> None:
     assert result.output.strip().splitlines()[-1].startswith("uo_")
 
 
-def test_classifier_evaluate_prints_accuracy() -> None:
-    result = runner.invoke(app, ["classifier", "evaluate"])
+LINE = re.compile(
+    r"classifier: n=(\d+) in_remit=(\d+) top1=([01]\.\d{3}) top3=([01]\.\d{3}) "
+    r"auto_rate=([01]\.\d{3}) auto_precision=([01]\.\d{3}) out_of_remit_auto=([01]\.\d{3})"
+)
+LABELLED = """id,text,in_remit,codes
+r1,小区门口的路灯坏了好几天，晚上很黑，麻烦尽快修一下,1,01037
+r2,"河涌里面的水又黑又臭,还漂着死鱼,附近居民都受不了",1,06026 06025
+r3,我们在工地做了半年，老板一直拖欠工资不发，请帮我们讨薪,0,
+r4,孩子读小学的学位申请被退回了，想问积分入学怎么算,0,
+"""
+
+
+def test_classifier_evaluate_scores_a_labelled_file_in_one_last_line(tmp_path: Path) -> None:
+    labelled = tmp_path / "hidden.csv"
+    labelled.write_text(LABELLED, encoding="utf-8")
+    result = runner.invoke(app, ["classifier", "evaluate", "--file", str(labelled)])
     assert result.exit_code == 0, result.output
-    top1 = float(result.output.split("top1=")[1].split()[0])
-    top3 = float(result.output.split("top3=")[1].split()[0])
-    assert 0.8 <= top1 <= top3 <= 1.0
+    last = result.output.strip().splitlines()[-1]
+    found = LINE.fullmatch(last)
+    assert found is not None, last
+    n, inside, top1, top3, rate, precision, out = found.groups()
+    assert (n, inside) == ("4", "2")
+    assert float(top1) <= float(top3) and float(out) in (0.0, 0.5, 1.0)
+    assert float(top1) == 1.0 and float(out) == 0.0  # plain cases the shipped corpus covers
+    assert "gate:" in result.output
+
+
+def test_classifier_evaluate_refuses_a_malformed_file_in_one_line(tmp_path: Path) -> None:
+    labelled = tmp_path / "bad.csv"
+    labelled.write_text("id,text,in_remit\n1,路灯不亮,1\n", encoding="utf-8")
+    result = runner.invoke(app, ["classifier", "evaluate", "--file", str(labelled)])
+    assert result.exit_code != 0
+    assert "codes" in result.output and "Traceback" not in result.output
 
 
 def test_locate_between_towns_is_snapped(engine: Engine) -> None:

@@ -203,3 +203,51 @@ def test_staff_can_split_a_wrong_duplicate_match(session: Session) -> None:
         session, HUMEN[0] + 0.0002, HUMEN[1], matter_code="06042", idempotency_key="split-key-0001"
     )
     assert again.case.id == result.case.id
+
+
+WAGES = (
+    "尊敬的领导：我们是在厚街一个工地做工的十几个工人，包工头从今年三月开始就拖欠工资，"
+    "到现在已经五个月没发了，打电话给老板也不接，劳动站说要我们自己去仲裁，"
+    "我们都是外地来的，没钱没时间，恳请领导帮我们讨回血汗钱。"
+)
+
+
+def test_a_message_for_another_channel_waits_in_triage_marked_with_that_channel(
+    session: Session,
+) -> None:
+    r = submit(session, *HUMEN, description=WAGES)
+    assert r.outcome == "triage" and r.case.status == "reported" and r.case.unit_id is None
+    assert r.case.in_remit is not None and r.case.in_remit < 0.5
+    assert r.case.suspected_channel == "hrss"
+    submitted = session.scalars(
+        select(CaseEvent.data).where(CaseEvent.case_id == r.case.id, CaseEvent.action == "submit")
+    ).one()
+    assert submitted["suspected_channel"] == "hrss"
+
+
+def test_a_suspected_message_is_not_dispatched_even_with_a_confident_matter(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urbanops.reports import service, suggest
+
+    held = suggest.Reading(
+        [suggest.Suggestion("06042", "垃圾站（箱）满溢", 0.99)], 0.2, "housing", True
+    )
+    monkeypatch.setattr(service, "read", lambda *a, **k: held)
+    r = submit(session, *HUMEN, description="物业不清理小区垃圾还照收物业费")
+    assert r.outcome == "triage" and r.case.suspected_channel == "housing"
+    assert r.case.matter_code is None and r.case.in_remit == 0.2
+    assert r.report.suggestions == [{"matter_code": "06042", "confidence": 0.99}]  # for the clerk
+
+
+def test_a_clear_report_in_remit_is_dispatched_and_a_vague_one_is_not(session: Session) -> None:
+    clear = submit(
+        session,
+        *HUMEN,
+        description="小区门口那条路的路灯坏了一个多星期，晚上黑漆漆的，老人小孩走路很不安全",
+    )
+    assert clear.outcome == "dispatched" and clear.case.matter_code == "01037"
+    assert clear.case.in_remit is not None and clear.case.in_remit > 0.5
+    assert clear.case.suspected_channel is None
+    vague = submit(session, *DONGCHENG, description="这边路口很乱，看一下")
+    assert vague.outcome == "triage" and vague.case.matter_code is None
