@@ -1,6 +1,8 @@
 /* The action form of the console, built from the action registry: one input per field the
    action asks for (GET /api/v1/workflow), by the field's kind; its values in the request body
-   the action's route reads (POST /api/v1/cases/{id}/actions/{code}). */
+   the action's route reads (POST /api/v1/cases/{id}/actions/{code}). A "channel" field offers
+   the active channels (GET /api/v1/channels), and fills the form's text fields the channel
+   has a text for (a field `reply` from the channel's `reply_zh`). */
 import { html } from "../shared/html.js";
 import { fieldLabel } from "../shared/workflow.js";
 
@@ -13,15 +15,21 @@ function scale(f) {
   return out;
 }
 
-function choices(f, options) {
+function choices(f, options, chosen) {
   const blank = f.required ? "请选择" : "—";
+  const on = (value) => (chosen != null && String(value) === String(chosen) ? html`selected` : "");
   return html`<select name="${f.name}" ${f.required ? html`required` : ""}>
     <option value="">${blank}</option>
-    ${options.map(([value, text]) => html`<option value="${value}">${text}</option>`)}
+    ${options.map(([value, text]) => html`<option value="${value}" ${on(value)}>${text}</option>`)}
   </select>`;
 }
 
-/** The input of one field. `ctx`: {units: [{id, name}], matters: [{code, name}]}. */
+/** The channels a case may be referred to, in the order clerks are offered them. */
+export const activeChannels = (channels) =>
+  (channels || []).filter((c) => c.is_active).sort((a, b) => a.position - b.position);
+
+/** The input of one field. `ctx`: {units: [{id, name}], matters: [{code, name}],
+    channels: [{code, name_zh, reply_zh, …}], values: {field name: initial value}}. */
 function input(f, ctx) {
   const required = f.required ? html`required` : "";
   switch (f.kind) {
@@ -40,6 +48,12 @@ function input(f, ctx) {
       return choices(
         f,
         scale(f).map((n) => [n, "★".repeat(n)]),
+      );
+    case "channel":
+      return choices(
+        f,
+        activeChannels(ctx.channels).map((c) => [c.code, c.name_zh]),
+        (ctx.values || {})[f.name],
       );
     case "time_unit":
       return choices(
@@ -79,6 +93,33 @@ export function actionForm(spec, ctx) {
     )}
     <button class="primary">确认${title}</button>
   </form>`;
+}
+
+/** Wire the rendered form of `spec`: a channel field fills each text field the chosen channel
+    has a text for (`reply` ← `reply_zh`), now and whenever the channel changes, unless the
+    clerk has written something else there. */
+export function followChannels(spec, form, ctx) {
+  const byCode = new Map((ctx.channels || []).map((c) => [c.code, c]));
+  for (const f of spec.fields.filter((field) => field.kind === "channel")) {
+    const select = form.elements.namedItem(f.name);
+    if (!select) continue;
+    const texts = spec.fields
+      .map((t) => [t.name, form.elements.namedItem(t.name)])
+      .filter(([name, el]) => el && el.tagName === "TEXTAREA" && name !== f.name);
+    const filled = new Map(texts.map(([name]) => [name, ""]));
+    const fill = () => {
+      const channel = byCode.get(select.value);
+      for (const [name, el] of texts) {
+        const text = channel ? channel[`${name}_zh`] : "";
+        if (typeof text !== "string" && channel) continue;
+        if (el.value !== filled.get(name)) continue; // the clerk's own words stay
+        el.value = text || "";
+        filled.set(name, el.value);
+      }
+    };
+    select.addEventListener("change", fill);
+    fill();
+  }
 }
 
 /** The fields of `spec` that the form leaves empty although they are required. */

@@ -1,9 +1,13 @@
 /* 指挥中心: the command centre's work list and case actions over /api/v1 (bearer token in
    sessionStorage). Status and action labels, the status filter and each action's form come from
-   the action registry (GET /api/v1/workflow); the buttons shown are the case's `allowed_actions`. */
+   the action registry (GET /api/v1/workflow); the buttons shown are the case's `allowed_actions`.
+   Cases the classifier suspects are another channel's are marked (remit.js); the classifier's
+   state is shown above the list (classifier.js). */
 import { html, photoLinks } from "../shared/html.js";
 import { loadWorkflow, Workflow } from "../shared/workflow.js";
-import { actionBody, actionForm, missingFields } from "./actions.js";
+import { actionBody, actionForm, followChannels, missingFields } from "./actions.js";
+import { classifierPanel } from "./classifier.js";
+import { isSuspected, referralAction, remitBadge, remitFacts, remitNotice } from "./remit.js";
 
 const $ = (s) => document.querySelector(s);
 const fmt = (iso) =>
@@ -13,6 +17,8 @@ let token = sessionStorage.getItem("uo_token");
 let workflow = new Workflow(null);
 let units = [];
 let matters = [];
+let channels = [];
+let channelNames = new Map();
 const towns = {};
 let current = null;
 
@@ -89,12 +95,15 @@ async function start() {
   $("#login").hidden = true;
   $("#work").hidden = false;
   $("#logout").hidden = false;
-  [workflow, units, matters] = await Promise.all([
+  [workflow, units, matters, channels] = await Promise.all([
     loadWorkflow(),
     api("/api/v1/units"),
     api("/api/v1/matters").catch(() => []),
+    api("/api/v1/channels").catch(() => []),
   ]);
+  channelNames = new Map(channels.map((ch) => [ch.code, ch.name_zh]));
   statusFilter();
+  classifierPanel(api, $("#classifier"));
   (await api("/api/v1/towns")).forEach((t) => {
     towns[t.code] = t.name;
     $("#f-town").add(new Option(t.name, t.code));
@@ -112,21 +121,26 @@ async function load() {
   if ($("#f-status").value) q.set("status", $("#f-status").value);
   if ($("#f-town").value) q.set("town_code", $("#f-town").value);
   if ($("#f-overdue").checked) q.set("overdue", "true");
+  if ($("#f-suspected").checked) q.set("suspected", "true");
   if ($("#f-number").value.trim()) q.set("number", $("#f-number").value.trim());
   const page = await api(`/api/v1/cases?${q}`);
   $("#total").textContent = `共 ${page.total} 件`;
-  $("#rows").innerHTML = html`${page.items.map(
+  const none = html`<tr class="none">
+    <td colspan="5" class="empty">没有符合条件的案件</td>
+  </tr>`;
+  $("#rows").innerHTML = html`${page.items.length ? "" : none}${page.items.map(
     (c) =>
       html`<tr data-id="${c.id}" class="${c.id === current ? "on" : ""}">
         <td>${c.number}</td>
         <td>${statusBadge(c)}</td>
-        <td>${c.matter_code || "未分类"}</td>
+        <td>${c.matter_code || "未分类"} ${remitBadge(c, workflow, channelNames)}</td>
         <td>${towns[c.town_code] || ""}</td>
         <td class="${c.overdue ? "overdue" : ""}">${fmt(c.due_at)}</td>
       </tr>`,
   )}`;
 }
 $("#refresh").onclick = load;
+$("#f-suspected").onchange = load;
 $("#rows").onclick = (e) => {
   const tr = e.target.closest("tr[data-id]");
   if (tr) show(+tr.dataset.id);
@@ -158,7 +172,10 @@ async function show(id) {
     (r) =>
       html`${r.reporter_name || "—"} ${r.phone_masked}${r.is_supporter ? "（附议）" : ""}<br />`,
   );
-  $("#detail").innerHTML = html`<h3>${c.number} ${statusBadge(c)}</h3>
+  const referral = referralAction(acts);
+  $("#detail").innerHTML = html`<h3>
+      ${c.number} ${statusBadge(c)} ${remitBadge(c, workflow, channelNames)}
+    </h3>
     <p>${c.description || html`<span class="muted">（无描述）</span>`}</p>
     <dl>
       <dt>事项</dt>
@@ -175,8 +192,10 @@ async function show(id) {
       </dd>
       <dt>上报人</dt>
       <dd>${reports.length ? reporters : "—"}</dd>
+      ${remitFacts(c, workflow)}
     </dl>
     <div class="photos">${photoLinks(reports.flatMap((r) => r.media))}</div>
+    ${remitNotice(c, workflow)}
     <div class="actions">
       ${acts.map(
         (a) =>
@@ -194,8 +213,10 @@ async function show(id) {
   $("#detail")
     .querySelectorAll("[data-act]")
     .forEach((b) => {
-      b.onclick = () => form(workflow.action(b.dataset.act));
+      b.onclick = () => form(workflow.action(b.dataset.act), c);
     });
+  // a suspected case opens with its referral to the suspected channel ready to send
+  if (referral && isSuspected(c, workflow)) form(referral, c);
 }
 
 async function uploadPhoto(file) {
@@ -204,10 +225,16 @@ async function uploadPhoto(file) {
   return (await api("/api/v1/photos", { method: "POST", body: fd })).id;
 }
 
-function form(spec) {
+/** The form of action `spec` on case `c`; a channel field starts at the suspected channel. */
+function form(spec, c) {
   const err = $("#act-err");
   err.hidden = true;
-  $("#act-form").innerHTML = html`${actionForm(spec, { units, matters })}`;
+  const values = Object.fromEntries(
+    spec.fields.filter((f) => f.kind === "channel").map((f) => [f.name, c.suspected_channel]),
+  );
+  const ctx = { units, matters, channels, values };
+  $("#act-form").innerHTML = html`${actionForm(spec, ctx)}`;
+  followChannels(spec, $("#act-form form"), ctx);
   $("#act-form form").onsubmit = async (e) => {
     e.preventDefault();
     const missing = missingFields(spec, e.target);

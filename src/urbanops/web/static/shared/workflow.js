@@ -35,6 +35,11 @@ export class Workflow {
     return this.byAction.get(code);
   }
 
+  /** The status a new case waits in for a clerk (the triage queue's): the registry's first. */
+  get triage() {
+    return this.statuses.length ? this.statuses[0].code : null;
+  }
+
   /** The statuses in which a stage's clock runs, in the registry's order. */
   stageStatuses(stage) {
     return this.statuses.filter((s) => s.stage === stage).map((s) => s.code);
