@@ -1,5 +1,5 @@
-"""Page routes: the landing page, the citizen app shell (a PWA), the console and the calendar
-page, the service worker, uploaded media, the pages' JavaScript modules and the front-end
+"""Page routes: the landing page, the citizen app shell (a PWA), the console, the admin pages
+(holiday calendar, referral channels), the service worker, uploaded media, the pages' JavaScript modules and the front-end
 libraries installed by npm. The pages are plain JavaScript over /api/v1 (docs/DESIGN.md,
 "Front-end"); their templates only place the shell."""
 
@@ -65,6 +65,11 @@ def console(request: Request) -> HTMLResponse:
 @router.get("/admin/calendar", response_class=HTMLResponse)
 def admin_calendar(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "admin/calendar.html", {"version": __version__})
+
+
+@router.get("/admin/channels", response_class=HTMLResponse)
+def admin_channels(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "admin/channels.html", {"version": __version__})
 
 
 @router.get("/m/manifest.webmanifest")

@@ -9,6 +9,9 @@ const $$ = (s) => Array.from(document.querySelectorAll(s));
 const T = {
   en: {
     title: "UrbanOps holiday schedules",
+    nav_calendar: "Holiday schedules",
+    nav_channels: "Referral channels",
+    nav_console: "Command centre",
     logout: "Sign out",
     login_title: "Admin sign-in",
     username: "User name",
