@@ -88,12 +88,17 @@ def update_channel(
 
 
 def channels_changed(session: Session) -> None:
-    """Drop the cached catalogue snapshot now and when `session` ends its transaction."""
+    """Drop the cached catalogue snapshot now and when `session` ends its transaction, or the
+    outer transaction it joined does (a test's, rolled back on the connection: the session
+    never hears of it, and a snapshot read inside it would outlive the rows it shows)."""
     catalogue.invalidate()
     for name in ("after_commit", "after_rollback"):
         if not event.contains(session, name, _invalidate):
             event.listen(session, name, _invalidate, once=True)
+    connection = session.connection()
+    if not event.contains(connection, "rollback", _invalidate):
+        event.listen(connection, "rollback", _invalidate, once=True)
 
 
-def _invalidate(_session: Session) -> None:
+def _invalidate(_target: object) -> None:
     catalogue.invalidate()

@@ -11,14 +11,15 @@ from importlib import resources
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from urbanops.cases.models import CaseEvent
 from urbanops.cases.workflow import CaseStatus
+from urbanops.catalogue import channels
 from urbanops.catalogue import service as catalogue
 from urbanops.catalogue.models import Channel
-from urbanops.identity.roles import Role
+from urbanops.identity.roles import SYSTEM, Role
 
 from ...factories import case_in_status, staff_member
 from ..conftest import NOW, Staff, token
@@ -59,11 +60,11 @@ def test_every_staff_role_lists_every_channel_in_order(
     for who in ("clerk", "dispatcher", "leader", "dongcheng"):
         r = client.get("/api/v1/channels", headers=token(client, staff[who].username))
         assert r.status_code == 200, (who, r.text)
-        channels = r.json()
-        assert [c["code"] for c in channels] == [s["code"] for s in SEEDED]
-        assert all(set(c) == FIELDS for c in channels)
-        assert [c["position"] for c in channels] == sorted(c["position"] for c in channels)
-        first = channels[0]
+        listed = r.json()
+        assert [c["code"] for c in listed] == [s["code"] for s in SEEDED]
+        assert all(set(c) == FIELDS for c in listed)
+        assert [c["position"] for c in listed] == sorted(c["position"] for c in listed)
+        first = listed[0]
         assert (first["name_zh"], first["reply_zh"], first["is_active"]) == (
             SEEDED[0]["name_zh"],
             SEEDED[0]["reply_zh"],
@@ -217,3 +218,26 @@ def test_a_code_longer_than_the_column_is_a_422(client: TestClient, admin: dict[
     r = client.put("/api/v1/channels/" + "x" * 17, json={"name_zh": "长"}, headers=admin)
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"] == "code"
+
+
+def test_an_edit_rolled_back_with_an_outer_transaction_leaves_no_snapshot_behind(
+    engine: Engine,
+) -> None:
+    """A session joined to an outer transaction (as every test's is) commits its edit to a
+    savepoint, and a snapshot read after it shows the edit; when the outer transaction rolls
+    back, the snapshot read next shows the rows as they are again."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        channels.update_channel(
+            session, actor=SYSTEM, code="transport", changes={"is_active": False}
+        )
+        session.commit()
+        assert "transport" not in catalogue.snapshot(session).channels
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+    with Session(engine) as fresh:
+        assert "transport" in catalogue.snapshot(fresh).channels
