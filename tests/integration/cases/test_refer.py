@@ -57,7 +57,8 @@ def reporter(session: Session) -> Citizen:
 
 
 def refer(client: TestClient, case: Case, headers: dict[str, str], **body: object) -> Response:
-    return client.post(f"/api/v1/cases/{case.id}/actions/refer", json=body, headers=headers)
+    r: Response = client.post(f"/api/v1/cases/{case.id}/actions/refer", json=body, headers=headers)
+    return r
 
 
 def events(session: Session, case: Case) -> int:
