@@ -3,7 +3,9 @@
 1. Starts `urbanops serve` in a subprocess on a fresh embedded PostgreSQL (temporary home).
 2. Submits N reports with C concurrent clients (REST API or Open311), each at a distinct
    random point inside a town with a known matter, so every report takes the automatic
-   accept → register → dispatch path.
+   accept → register → dispatch path. With `--classify`, each report carries instead the text
+   of a message of the classifier's evaluation set and no matter: the classifier decides
+   (remit, matter, gate), and the report is dispatched or waits in triage.
 3. Measures, in the same run, the ceiling: the platform's own intake transaction, that is the
    statements that one report commits (captured from real submits through the same route,
    in-process, with a `before_cursor_execute` listener), replayed through the same driver
@@ -149,7 +151,7 @@ class _Conn:
 
 
 def _request(
-    i: int, lat: float, lon: float, key: str, via: str
+    i: int, lat: float, lon: float, key: str, via: str, texts: list[str] | None = None
 ) -> tuple[str, bytes, str, dict[str, str]]:
     matter = MATTERS[i % len(MATTERS)]
     if via == "open311":
@@ -163,9 +165,11 @@ def _request(
             }
         )
         return "/open311/v2/requests.json", form.encode(), "application/x-www-form-urlencoded", {}
-    body = json.dumps(
-        {"lat": lat, "lon": lon, "matter_code": matter, "description": f"benchmark report {i}"}
-    )
+    if texts:  # the classifier decides: remit, matter, gate
+        report: dict[str, Any] = {"lat": lat, "lon": lon, "description": texts[i % len(texts)]}
+    else:
+        report = {"lat": lat, "lon": lon, "matter_code": matter, "description": f"report {i}"}
+    body = json.dumps(report, ensure_ascii=False)
     return "/api/v1/reports", body.encode(), "application/json", {"X-API-Key": key}
 
 
@@ -202,6 +206,7 @@ async def _load(
     concurrency: int,
     via: str,
     after_warm_up: Callable[[], None] = lambda: None,
+    texts: list[str] | None = None,
 ) -> tuple[float, list[float], int]:
     latencies: list[float] = []
     errors = 0
@@ -212,7 +217,7 @@ async def _load(
     async def one(conn: _Conn, i: int, lat: float, lon: float, record: bool) -> None:
         nonlocal errors
         t0 = time.perf_counter()
-        status = await conn.post(*_request(i, lat, lon, key, via))
+        status = await conn.post(*_request(i, lat, lon, key, via, texts))
         if record:
             latencies.append((time.perf_counter() - t0) * 1000)
             errors += status >= 300
@@ -239,7 +244,12 @@ Statement = tuple[str, Any, bool]  # SQL as the driver receives it, its paramete
 
 
 def _capture(
-    home: Path, url: str, key: str, points: list[tuple[float, float]], via: str
+    home: Path,
+    url: str,
+    key: str,
+    points: list[tuple[float, float]],
+    via: str,
+    texts: list[str] | None = None,
 ) -> list[list[Statement]]:
     """The statements each of these reports commits, as the driver receives them: each one is
     submitted through the real route in this process (after one uncaptured warm-up submit that
@@ -269,7 +279,7 @@ def _capture(
     captured: list[list[Statement]] = []
     with TestClient(create_app()) as client:
         for i, (lat, lon) in enumerate(points):
-            path, body, content_type, headers = _request(10**6 + i, lat, lon, key, via)
+            path, body, content_type, headers = _request(10**6 + i, lat, lon, key, via, texts)
             current = [] if i else None
             answer = client.post(
                 path, content=body, headers={"Content-Type": content_type, **headers}
@@ -329,10 +339,23 @@ def _ceiling(conninfo: str, transactions: list[list[Statement]], n: int, concurr
 
 
 def run(
-    *, reports: int, concurrency: int, via: str, progress: Callable[[str], None], workers: int = 2
+    *,
+    reports: int,
+    concurrency: int,
+    via: str,
+    progress: Callable[[str], None],
+    workers: int = 2,
+    classify: bool = False,
 ) -> None:
     if via not in ("api", "open311"):
         raise SystemExit("--via must be api or open311")
+    if classify and via != "api":
+        raise SystemExit("--classify needs --via api (Open311 requests name their service)")
+    texts = None
+    if classify:  # real-length messages, in and out of remit, that the model was not trained on
+        from urbanops.reports.evaluation import evaluation_set
+
+        texts = [row.text for row in evaluation_set()]
     home = Path(tempfile.mkdtemp(prefix="urbanops-bench-"))
     port = _free_port()
     env = {**os.environ, "URBANOPS_HOME": str(home), "URBANOPS_EMBEDDED_WORKER": "false"}
@@ -381,6 +404,7 @@ def run(
                 concurrency,
                 via,
                 lambda: spread.extend(_spread(server.pid, port)),
+                texts,
             )
         )
         cpu1 = (_cpu_seconds([server.pid], database), _cpu_seconds(database), time.process_time())
@@ -388,7 +412,7 @@ def run(
             progress(f"{errors} requests failed")
         conninfo = f"postgresql://postgres:@/urbanops?host={(home / 'pgdata').resolve()}"
         progress(f"capturing the intake transaction of {CAPTURED} reports")
-        transactions = _capture(home, conninfo, key, _points(CAPTURED + 1, seed=7), via)
+        transactions = _capture(home, conninfo, key, _points(CAPTURED + 1, seed=7), via, texts)
         sizes = sorted({len(t) for t in transactions})
         progress(f"replaying it as the ceiling ({'/'.join(map(str, sizes))} statements + COMMIT)")
         ceiling = _ceiling(conninfo, transactions, reports, concurrency)

@@ -432,6 +432,9 @@ def bench_intake(
     concurrency: Annotated[int, typer.Option(min=1, max=512)] = 32,
     via: Annotated[str, typer.Option(help="api | open311")] = "api",
     workers: Annotated[int, typer.Option(min=1, max=16, help="server worker processes")] = 2,
+    classify: Annotated[
+        bool, typer.Option("--classify", help="texts of the evaluation set, no matter given")
+    ] = False,
 ) -> None:
     """Submit reports over HTTP to a server started here, and compare with the database's ceiling."""
     root = Path(__file__).resolve().parents[2]
@@ -443,7 +446,14 @@ def bench_intake(
             "the benchmark code (bench/) is in the source tree; run from a checkout", err=True
         )
         raise typer.Exit(code=2) from None
-    run(reports=reports, concurrency=concurrency, via=via, progress=progress, workers=workers)
+    run(
+        reports=reports,
+        concurrency=concurrency,
+        via=via,
+        progress=progress,
+        workers=workers,
+        classify=classify,
+    )
 
 
 @classifier_app.command("evaluate")

@@ -19,7 +19,6 @@ import io
 import json
 import math
 import zipfile
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -145,19 +144,18 @@ class Vectoriser:
             raise IncompatibleModel("idf and terms differ in length")
         object.__setattr__(self, "index", {term: i for i, term in enumerate(self.terms)})
 
-    def features(self, text: str) -> tuple[list[int], np.ndarray]:
-        """(columns, values) of normalised `text` in this block: its row of the TF-IDF matrix."""
-        columns: list[int] = []
-        counts: list[float] = []
-        for gram, n in Counter(self.grams.grams(text)).items():
-            column = self.index.get(gram)
-            if column is not None:
-                columns.append(column)
-                counts.append(1.0 + math.log(n) if self.sublinear_tf else float(n))
-        values = np.asarray(counts, dtype=np.float64)
-        if self.idf is not None and columns:
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, values) of normalised `text` in this block: its row of the TF-IDF matrix,
+        columns ascending."""
+        index = self.index
+        known = [c for gram in self.grams.grams(text) if (c := index.get(gram)) is not None]
+        if not known:
+            return _NO_COLUMNS, _NO_VALUES
+        columns, counts = np.unique(np.asarray(known, dtype=np.intp), return_counts=True)
+        values = 1.0 + np.log(counts) if self.sublinear_tf else counts.astype(np.float64)
+        if self.idf is not None:
             values *= self.idf[columns]
-        if self.norm is not None and columns:
+        if self.norm is not None:
             size = (
                 math.sqrt(float(values @ values))
                 if self.norm == "l2"
@@ -168,6 +166,10 @@ class Vectoriser:
         if self.weight != 1.0:
             values *= self.weight
         return columns, values
+
+
+_NO_COLUMNS = np.empty(0, dtype=np.intp)
+_NO_VALUES = np.empty(0, dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -280,15 +282,16 @@ class TextClassifier:
     def scores(self, text: str) -> np.ndarray | None:
         """The linear model's decision scores for `text`, or None for text with no features."""
         clean = normalise(text)
-        columns: list[int] = []
+        columns: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for offset, block in zip(self._offsets, self.vectorisers, strict=True):
             cols, vals = block.features(clean)
-            columns += [offset + c for c in cols]
+            columns.append(cols + offset)
             values.append(vals)
-        if not columns:
+        every = np.concatenate(columns)
+        if not len(every):
             return None
-        out: np.ndarray = np.concatenate(values) @ self.weights[columns] + self.intercept
+        out: np.ndarray = np.concatenate(values) @ self.weights[every] + self.intercept
         return out
 
     def probabilities(self, text: str) -> np.ndarray | None:
