@@ -460,6 +460,7 @@ class TextClassifier:
         try:
             with np.load(io.BytesIO(data[end + 1 :]), allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in npz.files}
+            lexicons: dict[bytes, Lexicon] = {}
             blocks = [
                 Vectoriser(
                     analyzer=b["analyzer"],
@@ -470,7 +471,7 @@ class TextClassifier:
                     norm=b["norm"],
                     weight=float(b["weight"]),
                     head=b["head"],
-                    lexicon=_lexicon(arrays, i, b["lexicon_total"]),
+                    lexicon=_lexicon(arrays, i, b["lexicon_total"], lexicons),
                 )
                 for i, b in enumerate(header["vectorisers"])
             ]
@@ -500,12 +501,20 @@ class TextClassifier:
             raise IncompatibleModel(f"damaged text classifier: {exc}") from exc
 
 
-def _lexicon(arrays: dict[str, np.ndarray], block: int, total: int | None) -> Lexicon | None:
+def _lexicon(
+    arrays: dict[str, np.ndarray], block: int, total: int | None, seen: dict[bytes, Lexicon]
+) -> Lexicon | None:
+    """Block `block`'s lexicon; blocks with the same words share one (`seen`)."""
     if total is None:
         return None
     words = arrays[f"lexicon_words{block}"]
     freq = arrays[f"lexicon_freq{block}"]
-    return Lexicon(tuple(zip((str(w) for w in words), (int(f) for f in freq), strict=True)), total)
+    key = str(total).encode() + b"|" + words.tobytes() + b"|" + freq.tobytes()
+    if key not in seen:
+        seen[key] = Lexicon(
+            zip((str(w) for w in words), (int(f) for f in freq), strict=True), total
+        )
+    return seen[key]
 
 
 # --- samples and corpus ----------------------------------------------------------------------

@@ -12,14 +12,11 @@ cut text with one piece of code. Changing any of this changes every model's feat
 
 from __future__ import annotations
 
-import io
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
-
-import jieba
+from dataclasses import dataclass
 
 __all__ = ["ANALYZERS", "Analyzer", "Lexicon", "normalise"]
 
@@ -124,35 +121,105 @@ ANALYZERS: dict[str, Callable[[str, int, int], list[str]]] = {
 # --- words --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+# What jieba cuts by its dictionary: runs of CJK ideographs, ASCII letters and digits (its
+# `re_han_default`, less the punctuation that `normalise` has already removed); any other
+# character is a word of its own.
+_RUN_RE = re.compile(r"[\u4e00-\u9fd5a-zA-Z0-9]+|\S")
+_DICTIONARY_RUN_RE = re.compile(r"[\u4e00-\u9fd5a-zA-Z0-9]")
+_ASCII_RE = re.compile(r"[a-zA-Z0-9]")
+
+
 class Lexicon:
-    """The words jieba may cut a text into, with their frequencies, and the dictionary's total.
+    """Words with their frequencies and the dictionary's total, and the cut they give: jieba's
+    (`Tokenizer.cut(text, HMM=False)`, deterministic) — the route through the text's words of
+    greatest probability, a character outside every word counting as a word of frequency 1,
+    consecutive single ASCII letters and digits joined — computed here so that a web process
+    never imports jieba (its import alone loads ~17 MiB of HMM tables this cut does not use).
+    `tests/unit/reports/test_remit.py` checks the cut against jieba's own.
 
     A model carries the part of jieba's dictionary its training texts contain (every dictionary
     word that occurs in them, single characters included, up to `MAX_WORD` characters) plus the
-    catalogue's own terms: on
-    those texts the cut is the one the full dictionary gives, and a web process holds a few
-    thousand words instead of jieba's 350,000 (~65 MiB)."""
-
-    words: tuple[tuple[str, int], ...]
-    total: int
-    _tokenizer: Any = field(init=False, repr=False)
+    catalogue's own terms: on those texts the cut is the one the whole dictionary gives, and a
+    process holds a few thousand words instead of jieba's 350,000."""
 
     MAX_WORD = 8
 
-    def __post_init__(self) -> None:
-        if self.total <= 0 or any(freq < 0 for _, freq in self.words):
-            raise ValueError("a lexicon needs a positive total and no negative frequency")
-        lines = "".join(f"{word} {freq}\n" for word, freq in self.words if " " not in word)
-        tokenizer = jieba.Tokenizer()
-        tokenizer.FREQ, _ = tokenizer.gen_pfdict(io.BytesIO(lines.encode()))
-        tokenizer.total = self.total
-        tokenizer.initialized = True  # never loads jieba's own dictionary
-        object.__setattr__(self, "_tokenizer", tokenizer)
+    def __init__(self, words: Iterable[tuple[str, int]], total: int) -> None:
+        if total <= 0:
+            raise ValueError("a lexicon needs a positive total")
+        self.total = total
+        log_total = math.log(total)
+        self.unknown = -log_total  # log(1 / total): a character outside every word
+        # word → log probability; every proper prefix of a word → None (where a walk goes on)
+        entries: dict[str, float | None] = {}
+        for word, freq in words:
+            if freq < 0 or not word or " " in word:
+                raise ValueError(f"bad lexicon entry {word!r} {freq}")
+            if freq > 0:
+                entries[word] = math.log(freq) - log_total
+            for i in range(1, len(word)):
+                entries.setdefault(word[:i], None)
+        self._entries = entries
+
+    @property
+    def words(self) -> tuple[tuple[str, int], ...]:
+        """(word, frequency) pairs, sorted: what the lexicon was made of."""
+        log_total = math.log(self.total)
+        return tuple(
+            sorted(
+                (word, round(math.exp(logp + log_total)))
+                for word, logp in self._entries.items()
+                if logp is not None
+            )
+        )
 
     def cut(self, text: str) -> list[str]:
-        """The words of normalised `text`, without spaces (jieba's DAG, no HMM: deterministic)."""
-        return [w for w in self._tokenizer.cut(text, HMM=False) if not w.isspace()]
+        """The words of normalised `text`, without spaces."""
+        out: list[str] = []
+        for run in _RUN_RE.findall(text):
+            if _DICTIONARY_RUN_RE.match(run):
+                out += self._cut_run(run)
+            else:
+                out.append(run)
+        return out
+
+    def _cut_run(self, run: str) -> list[str]:
+        entries, n = self._entries, len(run)
+        # best[i]: (log probability of the best route through run[i:], where its first word
+        # ends); ties go to the longer first word
+        best: list[tuple[float, int]] = [(0.0, 0)] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            choice: tuple[float, int] | None = None
+            j = i + 1
+            piece = run[i:j]
+            while piece in entries:  # every word that starts here
+                logp = entries[piece]
+                if logp is not None:
+                    candidate = (logp + best[j][0], j - 1)
+                    if choice is None or candidate > choice:
+                        choice = candidate
+                if j >= n:
+                    break
+                j += 1
+                piece = run[i:j]
+            best[i] = choice if choice is not None else (self.unknown + best[i + 1][0], i)
+        words: list[str] = []
+        pending = ""  # single ASCII letters and digits, joined
+        i = 0
+        while i < n:
+            end = best[i][1] + 1
+            word = run[i:end]
+            if len(word) == 1 and _ASCII_RE.match(word):
+                pending += word
+            else:
+                if pending:
+                    words.append(pending)
+                    pending = ""
+                words.append(word)
+            i = end
+        if pending:
+            words.append(pending)
+        return words
 
     @classmethod
     def of_texts(
@@ -180,7 +247,7 @@ class Lexicon:
             clean = normalise(term)
             if len(clean) >= 2 and " " not in clean:
                 found[clean] = max(found.get(clean, 0), top)
-        return cls(tuple(sorted(found.items())), total)
+        return cls(sorted(found.items()), total)
 
 
 def _word_ngrams(words: list[str], low: int, high: int) -> list[str]:

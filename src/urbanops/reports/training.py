@@ -55,11 +55,13 @@ def jieba_dictionary() -> tuple[dict[str, int], int]:
     """jieba's own dictionary (word → frequency) and its total, read from the package file
     (no cache file is written, unlike `jieba.initialize`)."""
     words: dict[str, int] = {}
+    total = 0  # as jieba counts it: every line, a word listed twice included
     with jieba.get_dict_file() as handle:
         for line in handle:
             word, freq, *_ = line.decode("utf-8").split(" ")
             words[word] = int(freq)
-    return words, sum(words.values())
+            total += int(freq)
+    return words, total
 
 
 def catalogue_terms() -> list[str]:

@@ -7,6 +7,7 @@ import csv
 import io
 from importlib import resources
 
+import jieba
 import pytest
 
 from urbanops.core.errors import InvalidInput
@@ -258,19 +259,38 @@ def test_the_gate_travels_with_the_model(shipped: TextClassifier) -> None:
     assert restored.assess(text) == shipped.assess(text)
 
 
-def test_the_lexicon_cuts_training_text_as_the_whole_dictionary_does(
-    corpus: list[Labelled],
+def _jieba() -> jieba.Tokenizer:
+    """jieba's own tokenizer on its whole dictionary, loaded by jieba (no cache file)."""
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(tokenizer.get_dict_file())
+    tokenizer.initialized = True
+    return tokenizer
+
+
+def test_the_lexicon_cuts_text_as_jieba_does(
+    corpus: list[Labelled], held_out: list[Labelled]
 ) -> None:
     dictionary, total = training.jieba_dictionary()
-    texts = [row.text for row in corpus[::40]]
-    lexicon = Lexicon.of_texts(texts, dictionary, total)
-    whole = Lexicon(tuple(dictionary.items()), total)  # all of jieba's dictionary
-    for text in texts:
+    reference = _jieba()
+    assert total == reference.total
+    training_texts = [row.text for row in corpus[::7]]
+    lexicon = Lexicon.of_texts(training_texts, dictionary, total)  # a model's part of it
+    whole = Lexicon(dictionary.items(), total)
+    odd = [
+        "abc路灯123坏了 x y",
+        "ｉＰｈｏｎｅ手机冇信号",
+        "日本語のテキスト",
+        "𠮷野家 食堂",
+        "等等等已经等了",
+    ]
+    for text in training_texts + [row.text for row in held_out[::5]] + odd:
         clean = normalise(text)
-        assert lexicon.cut(clean) == whole.cut(clean)
-        assert "".join(whole.cut(clean)) == clean.replace(" ", "")
+        expected = [w for w in reference.cut(clean, HMM=False) if not w.isspace()]
+        assert whole.cut(clean) == expected, text
+        if text in training_texts:
+            assert lexicon.cut(clean) == expected, text
     assert len(lexicon.words) < len(dictionary) / 10
-    assert whole.cut("我们小区门口的路灯") == ["我们", "小区", "门口", "的", "路灯"]
+    assert Lexicon(lexicon.words, total).words == lexicon.words
 
 
 def test_catalogue_names_stay_whole() -> None:
