@@ -486,7 +486,7 @@ def classifier_evaluate(
 
         require_database()
         with unit_of_work() as session:
-            model = active_model(session)
+            model = active_model(session, fresh=True)
         if model is None:
             typer.echo("no usable active model: run `urbanops classifier train`", err=True)
             raise typer.Exit(code=2)

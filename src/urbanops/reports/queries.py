@@ -175,7 +175,7 @@ def classifier_status(session: Session) -> ClassifierStatusOut:
         reason = (newest.metrics or {}).get("refused")
         refused = str(reason) if reason is not None else None
         refused_at = newest.created_at if refused is not None else None
-    model = suggest.active_model(session) if active is not None else None
+    model = suggest.active_model(session, fresh=True) if active is not None else None
     return ClassifierStatusOut(
         id=active.id if active else None,
         created_at=active.created_at if active else None,

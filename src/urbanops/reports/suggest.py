@@ -21,6 +21,7 @@ import logging
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,8 +48,12 @@ class Suggestion:
 
 
 _lock = threading.Lock()
-#: (row id, model) of the active model last loaded; model None: that row is not loadable here
-_model: tuple[int, clf.TextClassifier | None] | None = None
+#: (row id, model, when the active row was last checked) of the active model last loaded;
+#: model None: that row is not loadable here
+_model: tuple[int, clf.TextClassifier | None, float] | None = None
+#: How long a process serves the model it loaded before asking the database which row is
+#: active again: a query per report otherwise, for a model that changes once a night.
+CHECK_SECONDS = 30.0
 
 
 def _active_id(session: Session) -> int | None:
@@ -82,16 +87,20 @@ def read_blob(session: Session, row: int) -> bytes:
     return bytes(out)
 
 
-def active_model(session: Session) -> clf.TextClassifier | None:
+def active_model(session: Session, *, fresh: bool = False) -> clf.TextClassifier | None:
     """The active model, loaded once per row; None when there is none or it cannot be read
     (stored by an older version: no suggestions until `urbanops migrate`, `serve` or the
-    nightly job retrains — serving never trains)."""
+    nightly job retrains — serving never trains). Which row is active is asked again after
+    `CHECK_SECONDS`, or at once when `fresh` (status pages, training)."""
     global _model
+    cached = _model
+    if not fresh and cached is not None and time.monotonic() - cached[2] < CHECK_SECONDS:
+        return cached[1]
     row = _active_id(session)
     if row is None:
         return None
-    cached = _model
     if cached is not None and cached[0] == row:
+        _model = (row, cached[1], time.monotonic())
         return cached[1]
     with _lock:  # one thread deserialises a new model; the others wait for it
         if _model is not None and _model[0] == row:
@@ -102,8 +111,15 @@ def active_model(session: Session) -> clf.TextClassifier | None:
         except clf.IncompatibleModel as exc:
             log.warning("classifier model #%d is not usable (%s): no suggestions", row, exc)
             model = None
-        _model = (row, model)
+        _model = (row, model, time.monotonic())
     return model
+
+
+def forget_model() -> None:
+    """Ask the database which model is active at the next read (after this process published
+    one)."""
+    global _model
+    _model = None
 
 
 #: Below this probability of being urban management, a text is 「疑似非城管事项」.
@@ -272,10 +288,11 @@ def train_and_store(session: Session, now: datetime, *, force: bool = False) -> 
         samples, intake.auto_dispatch_precision, intake.auto_dispatch_max_out_of_remit
     )
     new = clf.TextClassifier.from_bytes(blob)
-    active = active_model(session)
+    active = active_model(session, fresh=True)
     refused = None if force or active is None else worse_than(new, active)
     if refused is None:
         session.execute(update(ClassifierModel).values(is_active=False))
+        forget_model()
     else:
         log.warning("new classifier model not published: %s", refused)
     row = ClassifierModel(
