@@ -80,7 +80,7 @@ def test_the_docs_pages_have_their_own_policy_and_the_rest_the_strict_one(
     assert "script-src 'self' 'sha256-" in docs and "unsafe-inline" not in docs
     redoc = httpx.get(f"{live_server}/redoc").headers["content-security-policy"]
     assert "script-src 'self';" in redoc and "style-src 'self' 'unsafe-inline'" in redoc
-    for path in ("/", "/m/", "/console", "/openapi.json", "/healthz"):
+    for path in ("/", "/m/", "/console", "/admin/channels", "/openapi.json", "/healthz"):
         headers = httpx.get(f"{live_server}{path}").headers
         policy = headers["content-security-policy"]
         assert "script-src 'self';" in policy and "unsafe-inline" not in policy, path
