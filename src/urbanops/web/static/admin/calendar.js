@@ -1,9 +1,7 @@
 /* 节假日安排: review and publish a year's holiday schedule over /api/v1/admin/calendar
-   (admins only; the bearer token is kept in sessionStorage like the console's). */
+   (admins only; sign-in and language in ./page.js). */
 import { html } from "../shared/html.js";
-
-const $ = (s) => document.querySelector(s);
-const $$ = (s) => Array.from(document.querySelectorAll(s));
+import { $, adminPage } from "./page.js";
 
 // ---- i18n -----------------------------------------------------------------------------------
 const T = {
@@ -75,103 +73,22 @@ const T = {
     source: "来源：{s}",
   },
 };
-const zhDefaults = {};
-$$("[data-i18n]").forEach((el) => {
-  zhDefaults[el.dataset.i18n] = el.textContent;
+let state = null,
+  preview = null;
+const page = adminPage({
+  words: T,
+  load,
+  render: () => render(),
+  reset: () => {
+    state = null;
+  },
 });
-let lang = localStorage.getItem("uo_lang") || "zh";
-const t = (k, vars) => {
-  let s = (T[lang] && T[lang][k]) || T.zh[k] || zhDefaults[k] || k;
-  Object.entries(vars || {}).forEach(([a, b]) => {
-    s = s.replace(`{${a}}`, b);
-  });
-  return s;
-};
+const { t, api } = page;
 const fmt = (iso) =>
-  new Date(iso).toLocaleString(lang === "en" ? "en-GB" : "zh-CN", {
+  new Date(iso).toLocaleString(page.lang() === "en" ? "en-GB" : "zh-CN", {
     timeZone: "Asia/Shanghai",
     hour12: false,
   });
-function applyLang() {
-  document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
-  $$("[data-i18n]").forEach((el) => {
-    el.textContent = lang === "en" ? t(el.dataset.i18n) : zhDefaults[el.dataset.i18n];
-  });
-  $("#lang").textContent = lang === "en" ? "中文" : "EN";
-  if (state) render();
-}
-$("#lang").addEventListener("click", () => {
-  lang = lang === "en" ? "zh" : "en";
-  localStorage.setItem("uo_lang", lang);
-  applyLang();
-});
-
-// ---- API ------------------------------------------------------------------------------------
-let token = sessionStorage.getItem("uo_token"),
-  state = null,
-  preview = null;
-async function api(path, opts = {}) {
-  const headers = {
-    Authorization: `Bearer ${token}`,
-    "Accept-Language": lang === "en" ? "en" : "zh-CN",
-  };
-  const r = await fetch(path, { method: opts.method || "GET", headers, body: opts.body });
-  const data = await r.json().catch(() => ({}));
-  if (r.status === 401) {
-    logout();
-    throw new Error(data.detail || t("error"));
-  }
-  if (!r.ok) throw new Error(data.detail || data.title || `HTTP ${r.status}`);
-  return data;
-}
-function logout() {
-  token = null;
-  state = null;
-  sessionStorage.removeItem("uo_token");
-  $("#work").hidden = true;
-  $("#logout").hidden = true;
-  $("#login").hidden = false;
-  $("#who").textContent = "";
-}
-$("#logout").addEventListener("click", logout);
-$("#login").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const r = await fetch("/api/v1/auth/token", {
-    method: "POST",
-    headers: { "Accept-Language": lang === "en" ? "en" : "zh-CN" },
-    body: new URLSearchParams({ username: $("#u").value, password: $("#p").value }),
-  });
-  const d = await r.json().catch(() => ({}));
-  if (!r.ok) {
-    $("#login-err").textContent = d.detail || t("error");
-    $("#login-err").hidden = false;
-    return;
-  }
-  $("#login-err").hidden = true;
-  token = d.access_token;
-  sessionStorage.setItem("uo_token", token);
-  start();
-});
-
-async function start() {
-  let me;
-  try {
-    me = await api("/api/v1/me");
-  } catch {
-    return logout();
-  }
-  $("#who").textContent = `${me.name}（${me.roles.join("、")}）`;
-  $("#login").hidden = true;
-  $("#logout").hidden = false;
-  if (!me.roles.includes("admin")) {
-    $("#login-err").textContent = t("not_admin");
-    $("#login-err").hidden = false;
-    $("#login").hidden = false;
-    return;
-  }
-  await load();
-  $("#work").hidden = false;
-}
 async function load() {
   state = await api("/api/v1/admin/calendar");
   render();
@@ -223,13 +140,13 @@ function month(year, m, days) {
         ${cells.slice(i, i + 7)}
       </tr>`,
     );
-  const name = lang === "en" ? MONTHS_EN[m] : `${m + 1} 月`;
+  const name = page.lang() === "en" ? MONTHS_EN[m] : `${m + 1} 月`;
   return html`<div class="month">
     <h4>${name}</h4>
     <table>
       <thead>
         <tr>
-          ${WEEK[lang === "en" ? "en" : "zh"].map((w) => html`<th>${w}</th>`)}
+          ${WEEK[page.lang() === "en" ? "en" : "zh"].map((w) => html`<th>${w}</th>`)}
         </tr>
       </thead>
       <tbody>
@@ -243,7 +160,7 @@ function yearCard(y) {
   y.days.forEach((d) => {
     days[d.date] = d;
   });
-  const label = lang === "en" ? y.status_label_en : y.status_label;
+  const label = page.lang() === "en" ? y.status_label_en : y.status_label;
   const when = [
     y.imported_at && t("imported", { t: fmt(y.imported_at) }),
     y.published_at && t("published_at", { t: fmt(y.published_at) }),
@@ -261,7 +178,7 @@ function yearCard(y) {
     : html`<li class="muted">${t("none")}</li>`;
   const warnings = y.warnings.length
     ? html`<ul class="warnings">
-        ${y.warnings.map((w) => html`<li>${lang === "en" ? w.message_en : w.message}</li>`)}
+        ${y.warnings.map((w) => html`<li>${page.lang() === "en" ? w.message_en : w.message}</li>`)}
       </ul>`
     : "";
   const button =
@@ -325,7 +242,9 @@ async function send(isPreview) {
     const r = await api("/api/v1/admin/calendar/import", { method: "POST", body });
     preview = isPreview ? r : null;
     const years = r.years.map((y) => y.year).join("、");
-    const warnings = r.warnings.map((w) => (lang === "en" ? w.message_en : w.message)).join("；");
+    const warnings = r.warnings
+      .map((w) => (page.lang() === "en" ? w.message_en : w.message))
+      .join("；");
     const text = isPreview
       ? t("preview_ok")
       : r.published.length
@@ -359,6 +278,4 @@ $("#years").addEventListener("click", async (e) => {
   }
 });
 
-applyLang();
-if (token) start();
-else logout();
+page.begin();

@@ -1,11 +1,9 @@
 /* 转办渠道: the channels other than urban management that clerks refer cases to, and the reply
    the citizen is then given, over GET /api/v1/channels and PUT /api/v1/channels/{code} (admins
-   only; the bearer token is kept in sessionStorage like the console's). A deactivated channel
+   only; sign-in and language in ./page.js). A deactivated channel
    is no longer offered to clerks; cases referred there before keep it. */
 import { html } from "../shared/html.js";
-
-const $ = (s) => document.querySelector(s);
-const $$ = (s) => Array.from(document.querySelectorAll(s));
+import { $, adminPage } from "./page.js";
 
 // ---- i18n -----------------------------------------------------------------------------------
 const T = {
@@ -51,100 +49,19 @@ const T = {
     error: "出错了",
   },
 };
-const zhDefaults = {};
-$$("[data-i18n]").forEach((el) => {
-  zhDefaults[el.dataset.i18n] = el.textContent;
-});
-let lang = localStorage.getItem("uo_lang") || "zh";
-const t = (k) => (T[lang] && T[lang][k]) || T.zh[k] || zhDefaults[k] || k;
-
-function applyLang() {
-  document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
-  $$("[data-i18n]").forEach((el) => {
-    el.textContent = lang === "en" ? t(el.dataset.i18n) : zhDefaults[el.dataset.i18n];
-  });
-  $("#lang").textContent = lang === "en" ? "中文" : "EN";
-  if (channels) render();
-}
-$("#lang").addEventListener("click", () => {
-  lang = lang === "en" ? "zh" : "en";
-  localStorage.setItem("uo_lang", lang);
-  applyLang();
-});
-
-// ---- API ------------------------------------------------------------------------------------
-let token = sessionStorage.getItem("uo_token");
 let channels = null;
-
-async function api(path, opts = {}) {
-  const headers = {
-    Authorization: `Bearer ${token}`,
-    "Accept-Language": lang === "en" ? "en" : "zh-CN",
-  };
-  let body = opts.body;
-  if (body) {
-    headers["Content-Type"] = "application/json";
-    body = JSON.stringify(body);
-  }
-  const r = await fetch(path, { method: opts.method || "GET", headers, body });
-  const data = await r.json().catch(() => ({}));
-  if (r.status === 401) {
-    logout();
-    throw new Error(data.detail || t("error"));
-  }
-  if (!r.ok) throw new Error(data.detail || data.title || `HTTP ${r.status}`);
-  return data;
-}
-
-function logout() {
-  token = null;
-  channels = null;
-  sessionStorage.removeItem("uo_token");
-  $("#work").hidden = true;
-  $("#logout").hidden = true;
-  $("#login").hidden = false;
-  $("#who").textContent = "";
-}
-$("#logout").addEventListener("click", logout);
-$("#login").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const r = await fetch("/api/v1/auth/token", {
-    method: "POST",
-    headers: { "Accept-Language": lang === "en" ? "en" : "zh-CN" },
-    body: new URLSearchParams({ username: $("#u").value, password: $("#p").value }),
-  });
-  const d = await r.json().catch(() => ({}));
-  if (!r.ok) {
-    $("#login-err").textContent = d.detail || t("error");
-    $("#login-err").hidden = false;
-    return;
-  }
-  $("#login-err").hidden = true;
-  token = d.access_token;
-  sessionStorage.setItem("uo_token", token);
-  start();
+const page = adminPage({
+  words: T,
+  load: async () => {
+    channels = await page.api("/api/v1/channels");
+    render();
+  },
+  render: () => render(),
+  reset: () => {
+    channels = null;
+  },
 });
-
-async function start() {
-  let me;
-  try {
-    me = await api("/api/v1/me");
-  } catch {
-    return logout();
-  }
-  $("#who").textContent = `${me.name}（${me.roles.join("、")}）`;
-  $("#login").hidden = true;
-  $("#logout").hidden = false;
-  if (!me.roles.includes("admin")) {
-    $("#login-err").textContent = t("not_admin");
-    $("#login-err").hidden = false;
-    $("#login").hidden = false;
-    return;
-  }
-  channels = await api("/api/v1/channels");
-  render();
-  $("#work").hidden = false;
-}
+const { t, api } = page;
 
 // ---- rendering ------------------------------------------------------------------------------
 // what an admin edits of a channel: its names (one line) and replies (a paragraph)
@@ -152,7 +69,7 @@ const LINES = ["name_zh", "name_en"];
 const TEXTS = ["reply_zh", "reply_en"];
 
 function card(c) {
-  const name = lang === "en" ? c.name_en : c.name_zh;
+  const name = page.lang() === "en" ? c.name_en : c.name_zh;
   return html`<form
     class="panel channel ${c.is_active ? "" : "inactive"}"
     data-channel="${c.code}"
@@ -240,6 +157,4 @@ $("#channels").addEventListener("submit", async (e) => {
   }
 });
 
-applyLang();
-if (token) start();
-else logout();
+page.begin();
