@@ -22,8 +22,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     rounds = parser.parse_args().rounds
-    samples = classifier.load_seed_corpus()
-    samples += [(row.text, row.label) for row in evaluation.training_corpus()]
+    samples = evaluation.packaged_samples()
     print(f"… training on {len(samples)} messages")
     blob = training.train(samples).to_bytes()
     gc.collect()

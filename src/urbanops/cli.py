@@ -477,7 +477,7 @@ def classifier_evaluate(
     `intake.auto_dispatch_precision` (or, with --active, the model the platform serves). The
     last line: classifier: n= in_remit= top1= top3= auto_rate= auto_precision= out_of_remit_auto="""
     from urbanops.core.settings import get_settings
-    from urbanops.reports import classifier, evaluation
+    from urbanops.reports import evaluation
 
     rows = evaluation.read_labelled(file) if file else evaluation.evaluation_set()
     if active:
@@ -493,8 +493,7 @@ def classifier_evaluate(
     else:
         from urbanops.reports import training
 
-        samples = classifier.load_seed_corpus()
-        samples += [(row.text, row.label) for row in evaluation.training_corpus()]
+        samples = evaluation.packaged_samples()
         intake = get_settings().intake
         target, limit = intake.auto_dispatch_precision, intake.auto_dispatch_max_out_of_remit
         typer.echo(

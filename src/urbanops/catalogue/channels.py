@@ -17,15 +17,12 @@ from sqlalchemy.orm import Session
 from urbanops.catalogue import service as catalogue
 from urbanops.catalogue.models import Channel
 from urbanops.core.errors import InvalidInput, NotFound, PermissionDenied
+from urbanops.core.web import FIELD_LABELS
 from urbanops.identity.roles import Actor, ActorKind, Role
 
-#: What an admin may change, with the field in words (zh, en).
+#: What an admin may change, with the field in words (zh, en), as validation errors name it.
 EDITABLE: Mapping[str, tuple[str, str]] = {
-    "name_zh": ("渠道名称（中文）", "name (Chinese)"),
-    "name_en": ("渠道名称（英文）", "name (English)"),
-    "reply_zh": ("答复市民（中文）", "reply to the citizen (Chinese)"),
-    "reply_en": ("答复市民（英文）", "reply to the citizen (English)"),
-    "is_active": ("是否启用", "active"),
+    name: FIELD_LABELS[name] for name in ("name_zh", "name_en", "reply_zh", "reply_en", "is_active")
 }
 
 

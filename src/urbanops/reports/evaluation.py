@@ -18,7 +18,13 @@ from importlib import resources
 from pathlib import Path
 
 from urbanops.core.errors import InvalidInput
-from urbanops.reports.classifier import OUT_OF_REMIT, Assessment, Gate, TextClassifier
+from urbanops.reports.classifier import (
+    OUT_OF_REMIT,
+    Assessment,
+    Gate,
+    TextClassifier,
+    load_seed_corpus,
+)
 
 REQUIRED_COLUMNS = ("id", "text", "in_remit", "codes")
 
@@ -116,6 +122,12 @@ def evaluation_set() -> list[Labelled]:
 def training_corpus() -> list[Labelled]:
     """The labelled training messages shipped with the package (`corpus/*.csv`)."""
     return _package_files("classifier/corpus", "")
+
+
+def packaged_samples() -> list[tuple[str, str]]:
+    """(text, label) pairs of everything the package trains on: the seed corpus and the
+    labelled corpus (the clerks' decisions come on top, from the database)."""
+    return load_seed_corpus() + [(row.text, row.label) for row in training_corpus()]
 
 
 # --- scores ---------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from urbanops.cases.workflow import CaseAction, CaseStatus
 from urbanops.catalogue import service as catalogue
 from urbanops.core.settings import get_settings
 from urbanops.reports import classifier as clf
-from urbanops.reports.evaluation import training_corpus
+from urbanops.reports.evaluation import packaged_samples
 from urbanops.reports.models import ClassifierModel, Report
 
 log = logging.getLogger(__name__)
@@ -213,8 +213,7 @@ def clerk_decisions(session: Session) -> list[tuple[str, str]]:
 def training_samples(session: Session) -> tuple[list[tuple[str, str]], int]:
     """The seed corpus, the labelled corpus, and the clerks' decisions (how many is the
     second value)."""
-    samples = clf.load_seed_corpus()
-    samples += [(row.text, row.label) for row in training_corpus()]
+    samples = packaged_samples()
     decisions = clerk_decisions(session)
     return samples + decisions, len(decisions)
 

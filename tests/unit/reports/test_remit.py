@@ -43,11 +43,12 @@ def held_out() -> list[Labelled]:
 
 
 @pytest.fixture(scope="module")
-def shipped(corpus: list[Labelled], held_out: list[Labelled]) -> TextClassifier:
+def shipped(held_out: list[Labelled]) -> TextClassifier:
     """The model as `urbanops classifier evaluate` trains it: seed corpus and labelled corpus,
     the gate chosen on the evaluation set for the default settings."""
-    samples = load_seed_corpus() + [(row.text, row.label) for row in corpus]
-    return training.train_gated(samples, held_out, 0.95, max_out_of_remit=0.01)
+    return training.train_gated(
+        evaluation.packaged_samples(), held_out, 0.95, max_out_of_remit=0.01
+    )
 
 
 # --- the data ------------------------------------------------------------------------------------
