@@ -18,6 +18,8 @@ from typing import Generic, TypeVar
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from urbanops.core.memory import release_unused
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -61,6 +63,7 @@ class BackgroundRefreshed(Generic[T]):
                 if self._current is None:
                     version = fingerprint(session)
                     self._current = (self._build(session), version)
+                    release_unused()
                 current = self._current
             self._start()
         return current[0]
@@ -84,6 +87,7 @@ class BackgroundRefreshed(Generic[T]):
             if self._current is not current:  # invalidated or rebuilt meanwhile
                 return False
             self._current = (value, version)
+        release_unused()
         log.info("area index rebuilt: the area tables changed")
         return True
 

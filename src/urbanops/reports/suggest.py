@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.cases.workflow import CaseAction, CaseStatus
 from urbanops.catalogue import service as catalogue
+from urbanops.core.memory import release_unused
 from urbanops.core.settings import get_settings
 from urbanops.reports import classifier as clf
 from urbanops.reports.evaluation import packaged_samples
@@ -112,6 +113,7 @@ def active_model(session: Session, *, fresh: bool = False) -> clf.TextClassifier
             log.warning("classifier model #%d is not usable (%s): no suggestions", row, exc)
             model = None
         _model = (row, model, time.monotonic())
+    release_unused()  # the blob and the archive's buffers
     return model
 
 
