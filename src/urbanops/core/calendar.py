@@ -155,6 +155,7 @@ class WorkingCalendar:
         self.provisional_years: frozenset[int] = frozenset(provisional_years) - known
         self.working_hours = working_hours
         self.tz = tz
+        self._days: dict[date, bool] = {}  # answers so far (the calendar never changes)
 
     def is_provisional(self, d: date) -> bool:
         """Whether ``d`` lies in a provisional year (counted on weekdays alone)."""
@@ -167,6 +168,12 @@ class WorkingCalendar:
     def _workday(self, d: date, trace: _Trace | None) -> bool:
         if trace is not None and d.year in self.provisional_years:
             trace.provisional = True
+        known = self._days.get(d)
+        if known is None:  # every deadline of every report asks about the same few weeks
+            known = self._days[d] = self._lookup(d)
+        return known
+
+    def _lookup(self, d: date) -> bool:
         if d in self.overrides:
             return self.overrides[d]
         try:
