@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ARRAY, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from urbanops.core.db import Base
@@ -25,6 +27,42 @@ class User(Base):
     # consecutive wrong passwords since the last successful login, and the lockout they caused
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None]
+    # an area chief's (片长) communities: the cases they see
+    communities: Mapped[list[str]] = mapped_column(
+        ARRAY(String(12)), default=list, server_default="{}"
+    )
+    # tokens issued before this are refused; None: never changed since the account was made
+    password_changed_at: Mapped[datetime | None]
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
+
+
+class StaffSession(Base):
+    """A signed-in browser of a staff member (pages: console, field app, leaders, admin); the
+    cookie holds the token, the table its digest."""
+
+    __tablename__ = "staff_session"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """One administrative change: who, when, what, before → after. Rows are never changed."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_entity", "entity", "entity_key", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    actor: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_key: Mapped[str] = mapped_column(String(64))
+    change: Mapped[str] = mapped_column(String(16))  # create | update | delete | action
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class LoginAttempt(Base):

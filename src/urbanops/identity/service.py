@@ -91,6 +91,11 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether `password` is the one `password_hash` was made from (argon2; blocking)."""
+    return _verify(password_hash, password)
+
+
 @cache
 def _decoy_hash(cheap: bool) -> str:
     """A hash of nothing anyone knows, checked when the username is unknown: the same work as a
@@ -384,6 +389,13 @@ def user_from_token(session: Session, token: str) -> User:
     user = session.get(User, user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated("账号不可用", code="inactive_user", message_en="user inactive")
+    changed = user.password_changed_at
+    if changed is not None and payload["iat"] < changed.timestamp():
+        raise NotAuthenticated(
+            "密码已修改，请重新登录",
+            code="invalid_token",
+            message_en="the password was changed: log in again",
+        )
     return user
 
 
