@@ -42,7 +42,7 @@ def callers(client: TestClient, session: Session) -> dict[str, dict[str, str]]:
     secret = secrets.token_urlsafe(32)
     session.add(
         CitizenSession(
-            token_hash=citizens._digest("session", secret),
+            token_hash=citizens.keyed_digest("session", secret),
             citizen_id=person.id,
             created_at=utcnow(),
             expires_at=utcnow() + timedelta(days=1),

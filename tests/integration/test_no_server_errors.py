@@ -48,7 +48,7 @@ def citizen(session: Session) -> dict[str, str]:
     now = utcnow()  # sessions are checked against the real clock
     session.add(
         CitizenSession(
-            token_hash=citizens._digest("session", secret),
+            token_hash=citizens.keyed_digest("session", secret),
             citizen_id=person.id,
             created_at=now,
             expires_at=now + timedelta(days=30),

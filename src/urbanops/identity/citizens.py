@@ -59,7 +59,9 @@ def mask_phone(phone: str | None) -> str:
     return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
 
 
-def _digest(*parts: str) -> str:
+def keyed_digest(*parts: str) -> str:
+    """What is stored of a secret (a code, a session token): an HMAC under the platform's key,
+    of `parts` joined, the first naming what it is."""
     key = get_settings().auth.secret_key.encode()
     return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
@@ -131,7 +133,11 @@ def request_code(session: Session, *, phone: str, ip: str, now: datetime) -> Cod
     expires = now + timedelta(minutes=cfg.otp_ttl_minutes)
     session.add(
         OtpChallenge(
-            phone=phone, ip=ip, code_hash=_digest(phone, code), created_at=now, expires_at=expires
+            phone=phone,
+            ip=ip,
+            code_hash=keyed_digest(phone, code),
+            created_at=now,
+            expires_at=expires,
         )
     )
     queue_sms(
@@ -189,7 +195,7 @@ def sign_in(session: Session, *, phone: str, code: str, now: datetime) -> SignIn
                 message_en="too many wrong codes; ask for a new one",
             ),
         )
-    if not hmac.compare_digest(challenge.code_hash, _digest(phone, (code or "").strip())):
+    if not hmac.compare_digest(challenge.code_hash, keyed_digest(phone, (code or "").strip())):
         return SignIn(
             None,
             None,
@@ -210,7 +216,7 @@ def sign_in(session: Session, *, phone: str, code: str, now: datetime) -> SignIn
     days = get_settings().auth.citizen_session_days
     session.add(
         CitizenSession(
-            token_hash=_digest("session", token),
+            token_hash=keyed_digest("session", token),
             citizen_id=citizen.id,
             created_at=now,
             expires_at=now + timedelta(days=days),
@@ -222,7 +228,8 @@ def sign_in(session: Session, *, phone: str, code: str, now: datetime) -> SignIn
 def citizen_from_token(session: Session, token: str, now: datetime) -> Citizen:
     row = session.scalars(
         select(CitizenSession).where(
-            CitizenSession.token_hash == _digest("session", token), CitizenSession.expires_at > now
+            CitizenSession.token_hash == keyed_digest("session", token),
+            CitizenSession.expires_at > now,
         )
     ).one_or_none()
     citizen = session.get(Citizen, row.citizen_id) if row else None
@@ -236,7 +243,7 @@ def citizen_from_token(session: Session, token: str, now: datetime) -> Citizen:
 
 
 def sign_out(session: Session, token: str) -> None:
-    row = session.get(CitizenSession, _digest("session", token))
+    row = session.get(CitizenSession, keyed_digest("session", token))
     if row is not None:
         session.delete(row)
 

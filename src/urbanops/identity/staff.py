@@ -10,7 +10,6 @@ every bearer token issued before it (`service.user_from_token`).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import string
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from urbanops.core.errors import InvalidInput, NotAuthenticated
 from urbanops.core.settings import get_settings
+from urbanops.identity.citizens import keyed_digest
 from urbanops.identity.models import StaffSession, User
 from urbanops.identity.service import hash_password, verify_password
 
@@ -123,17 +123,16 @@ def change_password(session: Session, user: User, *, new_password: str, now: dat
 STAFF_COOKIE = "uo_staff"
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(b"staff-session:" + token.encode()).hexdigest()
-
-
 def open_session(session: Session, user: User, now: datetime) -> tuple[str, int]:
     """A new page session of `user`: (the cookie's token, its lifetime in seconds)."""
     ttl = timedelta(minutes=get_settings().auth.token_ttl_minutes)
     token = secrets.token_urlsafe(32)
     session.add(
         StaffSession(
-            token_hash=_digest(token), user_id=user.id, created_at=now, expires_at=now + ttl
+            token_hash=keyed_digest("staff-session", token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + ttl,
         )
     )
     session.flush()
@@ -144,7 +143,8 @@ def user_from_session(session: Session, token: str, now: datetime) -> User:
     """The active user a page session belongs to, or `NotAuthenticated`."""
     user_id = session.scalar(
         select(StaffSession.user_id).where(
-            StaffSession.token_hash == _digest(token), StaffSession.expires_at > now
+            StaffSession.token_hash == keyed_digest("staff-session", token),
+            StaffSession.expires_at > now,
         )
     )
     user = session.get(User, user_id) if user_id is not None else None
@@ -156,9 +156,6 @@ def user_from_session(session: Session, token: str, now: datetime) -> User:
 
 
 def close_session(session: Session, token: str) -> None:
-    session.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))
-
-
-def end_sessions(session: Session, user_id: int) -> None:
-    """Sign `user_id` out of every browser (deactivated, roles or password changed)."""
-    session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+    session.execute(
+        delete(StaffSession).where(StaffSession.token_hash == keyed_digest("staff-session", token))
+    )

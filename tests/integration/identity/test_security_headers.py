@@ -94,7 +94,7 @@ def _sign_in(client: TestClient, session: Session) -> str:
         OtpChallenge(
             phone=PHONE,
             ip="testclient",
-            code_hash=citizens._digest(PHONE, "123456"),
+            code_hash=citizens.keyed_digest(PHONE, "123456"),
             created_at=NOW,
             expires_at=NOW + timedelta(minutes=10),
         )

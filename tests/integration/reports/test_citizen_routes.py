@@ -49,7 +49,7 @@ def citizen(session: Session, phone: str) -> tuple[Citizen, dict[str, str]]:
     now = datetime.now(UTC)
     session.add(
         CitizenSession(
-            token_hash=citizens._digest("session", raw),
+            token_hash=citizens.keyed_digest("session", raw),
             citizen_id=person.id,
             created_at=now,
             expires_at=now + timedelta(days=1),

@@ -10,7 +10,7 @@ from urbanops.identity.staff import check_password_policy
 
 @pytest.mark.parametrize(
     "password",
-    ["Demo@2026", "Kx7-longer-phrase", "东莞Cheng3管", "aB3$aB3$aB3$"],
+    ["Demo@2026", "Kx7-longer-phrase", "东莞Cheng3管", "aB3$aB3$aB3$", "12345678Ab"],
 )
 def test_good_passwords_pass(password: str) -> None:
     check_password_policy(password, username="clerk")
@@ -22,16 +22,12 @@ def test_good_passwords_pass(password: str) -> None:
         ("Ab1!", "至少 8 位"),
         ("alllowercase", "至少三类"),
         ("lower-and-symbols", "至少三类"),
-        ("12345678Ab", ""),  # three classes, fine: checked below as a pass
         ("Clerk2026!", "用户名"),
         ("P@ssw0rd", "常见"),
         ("x" * 120 + "Ab1!xxxxxx", "128"),
     ],
 )
 def test_weak_passwords_say_why(password: str, says: str) -> None:
-    if not says:
-        check_password_policy(password, username="clerk")
-        return
     with pytest.raises(InvalidInput) as refused:
         check_password_policy(password, username="clerk")
     assert refused.value.code == "weak_password"
