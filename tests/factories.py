@@ -33,7 +33,7 @@ from urbanops.reports.service import IntakeResult, submit_report
 S, A = CaseStatus, CaseAction
 DONGCHENG = (23.0159, 113.7796)  # 东城: 06042 goes to 东城城管分局 (branch_441900003)
 HUMEN = (22.8191, 113.6968)  # 虎门: 06042 goes to 虎门城管分局 (branch_441900121)
-PASSWORD = "test-password"
+PASSWORD = "Test-Pass-2026"
 
 Verb = Callable[..., object]
 # how a case reaches each status from the one before it on the way (see `case_in_status`)

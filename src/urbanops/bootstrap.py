@@ -123,7 +123,7 @@ def ensure_database(now: datetime, progress: Progress = _quiet) -> None:
     )
 
 
-DEMO_PASSWORD = "demo1234"
+DEMO_PASSWORD = "Demo@2026"  # meets the password policy (identity.policy)
 DEMO_USERS: list[tuple[str, str, list[Role], str | None]] = [
     ("admin", "系统管理员", [Role.admin, Role.reveal_phone], None),
     ("clerk", "受理员 李敏", [Role.intake_clerk], None),
@@ -133,7 +133,9 @@ DEMO_USERS: list[tuple[str, str, list[Role], str | None]] = [
     ("leader", "分管领导 王涛", [Role.leader], None),
     ("dongcheng", "东城分局 处置员 刘洋", [Role.handler], "branch_441900003"),
     ("dongcheng_mgr", "东城分局 负责人 赵静", [Role.unit_manager], "branch_441900003"),
+    ("dongcheng_pz", "东城分局 片长 孙悦", [Role.area_chief], "branch_441900003"),
     ("humen", "虎门分局 处置员 周杰", [Role.handler], "branch_441900121"),
+    ("humen_mgr", "虎门分局 负责人 林芳", [Role.unit_manager], "branch_441900121"),
     ("municipal", "市政公用事务中心 处置员 吴磊", [Role.handler], "dept_municipal"),
 ]
 
@@ -157,19 +159,14 @@ def load_demo(now: datetime, progress: Progress = _quiet) -> bool:
 
     with unit_of_work() as session:
         if session.scalar(select(User.id).where(User.username == "admin")) is not None:
+            # demo data of an earlier version: add the demo accounts it did not have yet
+            added = _create_demo_users(session)
+            if added:
+                progress(f"added demo accounts: {', '.join(sorted(added))}")
+                _give_patches(session, added)
             return False
         progress("creating demo users")
-        unit_ids = dict(session.execute(select(Unit.code, Unit.id)).all())
-        users = {}
-        for username, name, roles, unit in DEMO_USERS:
-            users[username] = identity.create_user(
-                session,
-                username=username,
-                password=DEMO_PASSWORD,
-                display_name=name,
-                roles=roles,
-                unit_id=unit_ids[unit] if unit else None,
-            )
+        users = _create_demo_users(session)
         progress("adding demo service stations")
         load_demo_stations(session)
         progress("submitting demo reports")
@@ -188,11 +185,90 @@ def load_demo(now: datetime, progress: Progress = _quiet) -> bool:
                 ),
                 source="staff",
             )
+        _give_patches(session, users)
     return True
+
+
+def _create_demo_users(session: Session) -> dict[str, User]:
+    """The demo accounts that do not exist yet, created."""
+    unit_ids = dict(session.execute(select(Unit.code, Unit.id)).all())
+    existing = set(session.scalars(select(User.username)).all())
+    users = {}
+    for username, name, roles, unit in DEMO_USERS:
+        if username in existing:
+            continue
+        users[username] = identity.create_user(
+            session,
+            username=username,
+            password=DEMO_PASSWORD,
+            display_name=name,
+            roles=roles,
+            unit_id=unit_ids[unit] if unit else None,
+        )
+    return users
+
+
+def _give_patches(session: Session, users: dict[str, User]) -> None:
+    """Each demo area chief's patch: the grid cells of their town the demo reports fell in and
+    the cells around them (Dongguan's communities come without outlines, so cases carry a grid
+    cell but no community)."""
+    from urbanops.cases.models import Case
+
+    for user in users.values():
+        if Role.area_chief not in user.roles or user.unit_id is None:
+            continue
+        town = session.scalar(select(Unit.town_code).where(Unit.id == user.unit_id))
+        reported = session.execute(select(Case.lat, Case.lon).where(Case.town_code == town))
+        index = areas.area_index(session)
+        cells: set[str] = set()
+        step = 0.005  # about 500 m: the cell of each report and the eight around it
+        for lat, lon in reported:
+            for dlat in (-step, 0, step):
+                for dlon in (-step, 0, step):
+                    where = index.locate(lat + dlat, lon + dlon)
+                    if where is not None and where.grid_cell_code and where.town_code == town:
+                        cells.add(where.grid_cell_code)
+        user.grid_cells = sorted(cells)
+    session.flush()
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
     return [(u, DEMO_PASSWORD, n) for u, n, _, _ in DEMO_USERS]
+
+
+def demo_accounts(session: Session) -> list[dict[str, object]]:
+    """The demo accounts as they are in the database: one object per account with its main
+    role, every role, the password, its unit's code and that unit's town (None for city-wide
+    accounts and departments), and an area chief's communities."""
+    from urbanops.identity.roles import ROLE_LABELS
+
+    usernames = [u for u, _, _, _ in DEMO_USERS]
+    rows = session.execute(
+        select(User, Unit.code, Unit.town_code)
+        .outerjoin(Unit, Unit.id == User.unit_id)
+        .where(User.username.in_(usernames))
+    ).all()
+    found = {user.username: (user, unit, town) for user, unit, town in rows}
+    out: list[dict[str, object]] = []
+    for username, _, roles, _ in DEMO_USERS:
+        if username not in found:
+            continue
+        user, unit_code, town_code = found[username]
+        out.append(
+            {
+                "role": str(roles[0]),
+                "role_label": ROLE_LABELS[roles[0]][0],
+                "roles": list(user.roles),
+                "username": username,
+                "password": DEMO_PASSWORD,
+                "name": user.display_name,
+                "unit_code": unit_code,
+                "town_code": town_code,
+                "communities": list(user.communities or ()),
+                "grid_cells": list(user.grid_cells or ()),
+            }
+        )
+    return out
 
 
 def warm_up() -> None:

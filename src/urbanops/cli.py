@@ -249,10 +249,42 @@ def serve(
 
 @app.command()
 def demo(
-    ctx: typer.Context, host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1
+    ctx: typer.Context,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Workers = 1,
+    accounts: Annotated[
+        bool,
+        typer.Option(
+            "--accounts",
+            help="Print the demo accounts as one JSON list and exit without serving "
+            "(the demo data is loaded first if it is not yet; a running demo server may share "
+            "the data).",
+        ),
+    ] = False,
 ) -> None:
     """Load the demo data unless already loaded, then serve."""
+    if accounts:
+        _print_demo_accounts(ctx)
+        return
     _serve(ctx, host, port, demo=True, workers=workers)
+
+
+def _print_demo_accounts(ctx: typer.Context) -> None:
+    """The demo accounts (`bootstrap.demo_accounts`) on stdout, progress on stderr."""
+    from urbanops.core.settings import get_settings
+
+    settings = get_settings()
+    # joins the embedded server a running `urbanops demo` holds, or starts it for a moment
+    server = _hold_embedded(settings.home) if not settings.database_url else None
+    _prepare_in_child(demo=True, debug=bool(ctx.find_root().params.get("debug")))
+    from urbanops.bootstrap import demo_accounts
+    from urbanops.core.db import unit_of_work
+
+    with unit_of_work() as session:
+        listed = demo_accounts(session)
+    typer.echo(json.dumps(listed, ensure_ascii=False, indent=2))
+    del server
 
 
 @app.command()

@@ -22,7 +22,7 @@ from urbanops.identity import service as identity
 from urbanops.identity.roles import Role
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PASSWORD = "browser-password"
+PASSWORD = "Browser-Pass-2026"
 
 
 def _free_port() -> int:

@@ -18,6 +18,8 @@ from urbanops.core.clock import utcnow
 from urbanops.identity import service as identity
 from urbanops.identity.roles import SYSTEM, Role
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.browser
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "calendar" / "holiday-cn-2027-fixture.json"
@@ -46,7 +48,7 @@ def no_2027(engine: Engine) -> Iterator[None]:
 
 @pytest.fixture
 def admin_login(engine: Engine) -> tuple[str, str]:
-    name, password = f"admin_{uuid.uuid4().hex[:6]}", "browser-password"
+    name, password = f"admin_{uuid.uuid4().hex[:6]}", PASSWORD
     with sessionmaker(engine).begin() as s:
         identity.create_user(
             s, username=name, password=password, display_name="管理员 测试", roles=[Role.admin]

@@ -19,9 +19,10 @@ from urbanops.cases.workflow import REGISTRY, STATUSES, CaseAction, CaseStatus
 from urbanops.identity import service as identity
 from urbanops.identity.roles import Role
 
+from .conftest import PASSWORD
+
 pytestmark = pytest.mark.browser
 
-PASSWORD = "browser-password"
 SHOTS = Path("/tmp/shots")
 
 

@@ -19,7 +19,8 @@ from playwright.sync_api import Browser, Page, Route, expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
 
-from tests.browser.test_console import PASSWORD, bearer, open_case, sign_in, staff
+from tests.browser.conftest import PASSWORD
+from tests.browser.test_console import bearer, open_case, sign_in, staff
 from tests.factories import DONGCHENG, discard_case, report_case
 from urbanops.cases.workflow import REGISTRY, STATUSES, CaseAction, CaseStatus
 from urbanops.catalogue import channels as channel_service

@@ -18,7 +18,7 @@ from urbanops.identity import service as identity
 from urbanops.identity.roles import Actor, Role
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Dongguan
-PASSWORD = "test-password"
+PASSWORD = "Test-Pass-2026"
 
 
 @dataclass

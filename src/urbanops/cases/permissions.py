@@ -1,5 +1,6 @@
 """Who may take an action on a case: the registry's roles, the reporter's own actions, and the
-unit scope of unit roles. Checked by the apply step before anything is written."""
+scope of unit roles (their unit's cases; an area chief's also those in their communities).
+Checked by the apply step before anything is written."""
 
 from __future__ import annotations
 
@@ -31,12 +32,25 @@ def authorize(actor: Actor, case: Case, action: CaseAction) -> None:
             code="role_not_allowed",
             message_en="your role may not do this",
         )
-    if mine <= UNIT_SCOPED_ROLES and case.unit_id != actor.unit_id:
+    if mine <= UNIT_SCOPED_ROLES and not _within(actor, mine, case):
         raise PermissionDenied(
-            "该案件不属于您所在的单位",
+            "该案件不属于您所在的单位或片区",
             code="outside_unit_scope",
-            message_en="the case is not dispatched to your unit",
+            message_en="the case is neither your unit's nor in your communities",
         )
+
+
+def _within(actor: Actor, roles: frozenset[Role], case: Case) -> bool:
+    """Whether a case lies in the reach of `actor`'s unit roles `roles`: their unit's, or for
+    an area chief with a patch, the patch's."""
+    patch_only = roles == {Role.area_chief} and actor.patch
+    if not patch_only and actor.unit_id is not None and case.unit_id == actor.unit_id:
+        return True
+    if Role.area_chief not in roles:
+        return False
+    return (case.community_code is not None and case.community_code in actor.communities) or (
+        case.grid_cell_code is not None and case.grid_cell_code in actor.grid_cells
+    )
 
 
 def may(actor: Actor, case: Case, action: CaseAction) -> bool:

@@ -1,8 +1,10 @@
 """Reading cases: what each caller may see, filtered lists within it, and details.
 
 A staff account sees what its roles allow: city-wide roles (intake, dispatch, supervision,
-leaders) every case; unit roles (handler, area chief, unit manager) only the cases of the
-account's unit; an account without roles, or with a unit role and no unit, sees nothing.
+leaders) every case; unit roles (handler, unit manager) only the cases of the account's unit;
+an area chief (片长) the cases in their patch — communities (`app_user.communities`) and grid
+cells (`app_user.grid_cells`) — or, without a patch, their unit's; an account without roles, or with a unit role and neither
+unit nor communities, sees nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, not_, select
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from urbanops.areas import service as areas
@@ -60,17 +62,43 @@ def suspected_out_of_remit() -> ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class CaseScope:
-    """The cases a caller may read: every case, those of one unit, or none."""
+    """The cases a caller may read: every case, or those of one unit and / or of some
+    communities, or none."""
 
     everything: bool = False
     unit_id: int | None = None
+    communities: frozenset[str] = frozenset()
+    grid_cells: frozenset[str] = frozenset()
 
     @property
     def nothing(self) -> bool:
-        return not self.everything and self.unit_id is None
+        return (
+            not self.everything
+            and self.unit_id is None
+            and not self.communities
+            and not self.grid_cells
+        )
 
     def allows(self, case: Case) -> bool:
-        return self.everything or (self.unit_id is not None and case.unit_id == self.unit_id)
+        return (
+            self.everything
+            or (self.unit_id is not None and case.unit_id == self.unit_id)
+            or (case.community_code is not None and case.community_code in self.communities)
+            or (case.grid_cell_code is not None and case.grid_cell_code in self.grid_cells)
+        )
+
+    def condition(self) -> ColumnElement[bool] | None:
+        """The SQL condition of this scope on `case` (None: every case; check `nothing` first)."""
+        if self.everything:
+            return None
+        parts: list[ColumnElement[bool]] = []
+        if self.unit_id is not None:
+            parts.append(Case.unit_id == self.unit_id)
+        if self.communities:
+            parts.append(Case.community_code.in_(sorted(self.communities)))
+        if self.grid_cells:
+            parts.append(Case.grid_cell_code.in_(sorted(self.grid_cells)))
+        return or_(*parts) if parts else false()
 
 
 EVERYTHING = CaseScope(everything=True)
@@ -88,7 +116,15 @@ def case_scope(actor: Actor) -> CaseScope:
     if not roles:
         return NOTHING
     if roles <= UNIT_SCOPED_ROLES:
-        return CaseScope(unit_id=actor.unit_id) if actor.unit_id is not None else NOTHING
+        if Role.area_chief not in roles or not actor.patch:
+            return CaseScope(unit_id=actor.unit_id)
+        # a 片长 with a patch sees the patch; the whole unit only through another unit role
+        whole_unit = bool(roles - {Role.area_chief})
+        return CaseScope(
+            unit_id=actor.unit_id if whole_unit else None,
+            communities=actor.communities,
+            grid_cells=actor.grid_cells,
+        )
     return EVERYTHING
 
 
@@ -108,9 +144,9 @@ def ensure_visible(actor: Actor, case: Case) -> None:
         return
     require_role(actor)
     raise PermissionDenied(
-        "该案件不属于您所在的单位",
+        "该案件不属于您所在的单位或片区",
         code="outside_unit_scope",
-        message_en="the case is not dispatched to your unit",
+        message_en="the case is neither your unit's nor in your communities",
     )
 
 
@@ -142,8 +178,8 @@ def list_cases(
     scope = case_scope(actor)
     if scope.nothing:
         return [], 0
-    if not scope.everything:
-        conditions.append(Case.unit_id == scope.unit_id)
+    if (where := scope.condition()) is not None:
+        conditions.append(where)
     total = session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
     rows = session.scalars(
         select(Case)

@@ -1,26 +1,65 @@
-"""Resolving the caller of a request: staff (bearer token), a system (API key) or a citizen."""
+"""Resolving the caller of a request: staff (bearer token, or the page session cookie), a system
+(API key) or a citizen.
+
+A staff page's cookie (`uo_staff`, HttpOnly, SameSite=Strict) is only honoured for a state
+change when the request carries no `Origin`, or the page's own: a browser never sends a Strict
+cookie from another site, and the check keeps it so should a proxy or an old browser not."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from urbanops.core.clock import utcnow
-from urbanops.core.errors import NotAuthenticated
-from urbanops.core.web import SessionDep
-from urbanops.identity import citizens, service
-from urbanops.identity.models import Citizen
+from urbanops.core.errors import NotAuthenticated, PermissionDenied
+from urbanops.core.web import NowDep, SessionDep
+from urbanops.identity import citizens, service, staff
+from urbanops.identity.models import Citizen, User
 from urbanops.identity.roles import Actor
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def current_staff(session: SessionDep, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
-    if not token:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    return origin.split("://", 1)[-1].rstrip("/") == request.headers.get("host", "")
+
+
+def staff_user(request: Request, session: SessionDep, now: datetime, token: str | None) -> User:
+    """The staff account behind a bearer token, else behind the page session cookie."""
+    if token:
+        return service.user_from_token(session, token)
+    cookie = request.cookies.get(staff.STAFF_COOKIE)
+    if not cookie:
         raise NotAuthenticated("请先登录", code="not_authenticated", message_en="log in first")
-    return service.actor_for_user(service.user_from_token(session, token))
+    if request.method not in SAFE_METHODS and not _same_origin(request):
+        raise PermissionDenied(
+            "拒绝来自其他站点的请求",
+            code="cross_site_request",
+            message_en="a request from another site was refused",
+        )
+    return staff.user_from_session(session, cookie, now)
+
+
+def current_user(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    token: Annotated[str | None, Depends(oauth2)],
+) -> User:
+    return staff_user(request, session, now, token)
+
+
+def current_staff(user: Annotated[User, Depends(current_user)]) -> Actor:
+    return service.actor_for_user(user)
 
 
 StaffDep = Annotated[Actor, Depends(current_staff)]
@@ -36,6 +75,7 @@ class Caller:
 def current_caller(
     request: Request,
     session: SessionDep,
+    now: NowDep,
     token: Annotated[str | None, Depends(oauth2)],
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> Caller:
@@ -46,8 +86,8 @@ def current_caller(
                 "API 密钥无效", code="invalid_api_key", message_en="invalid API key"
             )
         return Caller(found[1], found[0])
-    if token:
-        return Caller(service.actor_for_user(service.user_from_token(session, token)))
+    if token or request.cookies.get(staff.STAFF_COOKIE):
+        return Caller(service.actor_for_user(staff_user(request, session, now, token)))
     raise NotAuthenticated(
         "请登录或提供 API 密钥", code="not_authenticated", message_en="log in or send X-API-Key"
     )

@@ -31,6 +31,10 @@ class User(Base):
     communities: Mapped[list[str]] = mapped_column(
         ARRAY(String(12)), default=list, server_default="{}"
     )
+    # ... and grid cells (单元网格), where cases carry no community (no community outlines)
+    grid_cells: Mapped[list[str]] = mapped_column(
+        ARRAY(String(15)), default=list, server_default="{}"
+    )
     # tokens issued before this are refused; None: never changed since the account was made
     password_changed_at: Mapped[datetime | None]
     must_change_password: Mapped[bool] = mapped_column(

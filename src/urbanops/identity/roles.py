@@ -19,6 +19,21 @@ class Role(StrEnum):
     reveal_phone = "reveal_phone"  # may see personal phone numbers unmasked (logged)
 
 
+#: What the pages call each role, in Chinese and in English.
+ROLE_LABELS: dict[Role, tuple[str, str]] = {
+    Role.admin: ("系统管理员", "Administrator"),
+    Role.intake_clerk: ("受理员", "Intake clerk"),
+    Role.shift_chief: ("值班长", "Shift chief"),
+    Role.dispatcher: ("派遣员", "Dispatcher"),
+    Role.handler: ("处置人员", "Handler"),
+    Role.area_chief: ("片长", "Area chief"),
+    Role.inspector: ("监督员", "Inspector"),
+    Role.unit_manager: ("单位管理员", "Unit manager"),
+    Role.leader: ("领导", "Leader"),
+    Role.reveal_phone: ("查看号码", "May reveal phone numbers"),
+}
+
+
 class ActorKind(StrEnum):
     staff = "staff"
     citizen = "citizen"
@@ -35,6 +50,13 @@ class Actor:
     label: str = ""
     roles: frozenset[Role] = field(default_factory=frozenset)
     unit_id: int | None = None
+    communities: frozenset[str] = frozenset()  # an area chief's (片长) patch: communities
+    grid_cells: frozenset[str] = frozenset()  # ... and grid cells
+
+    @property
+    def patch(self) -> bool:
+        """Whether an area chief's patch is set (communities or grid cells)."""
+        return bool(self.communities or self.grid_cells)
 
     def has(self, *roles: Role) -> bool:
         return (

@@ -33,6 +33,7 @@ from urbanops.core.errors import (
 )
 from urbanops.core.settings import get_settings
 from urbanops.identity.models import ApiKey, LoginAttempt, User
+from urbanops.identity.policy import check_password_policy
 from urbanops.identity.roles import Actor, ActorKind, Role
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,10 @@ def create_user(
     display_name: str,
     roles: list[Role],
     unit_id: int | None = None,
+    communities: list[str] | None = None,
+    grid_cells: list[str] | None = None,
 ) -> User:
-    if len(password) < 8:
-        raise InvalidInput("密码至少 8 位", code="weak_password", message_en="password too short")
+    check_password_policy(password, username=username)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(
             f"用户名“{username}”已存在", code="username_taken", message_en="username taken"
@@ -78,6 +80,8 @@ def create_user(
         password_hash=hash_password(password),
         roles=[str(r) for r in roles],
         unit_id=unit_id,
+        communities=sorted(set(communities or ())),
+        grid_cells=sorted(set(grid_cells or ())),
     )
     session.add(user)
     session.flush()
@@ -368,6 +372,8 @@ def actor_for_user(user: User) -> Actor:
         label=user.display_name,
         roles=frozenset(Role(r) for r in user.roles),
         unit_id=user.unit_id,
+        communities=frozenset(user.communities or ()),
+        grid_cells=frozenset(user.grid_cells or ()),
     )
 
 

@@ -81,7 +81,7 @@ async def create_report(
     without validating the model again on the event loop."""
 
     def intake() -> tuple[IntakeResult, bytes]:
-        caller = current_caller(request, session, token, x_api_key)
+        caller = current_caller(request, session, now, token, x_api_key)
         require_role(caller.actor)  # an account without roles files nothing (and sees no case)
         source = "api" if caller.actor.kind is ActorKind.api else "staff"
         media = photos.media_refs(session, data.media, field="media")

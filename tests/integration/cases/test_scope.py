@@ -29,7 +29,14 @@ def cases(client: TestClient, staff: dict[str, Staff]) -> dict[str, int]:
     return out
 
 
-def account(session: Session, name: str, roles: list[Role], unit_id: int | None = None) -> str:
+def account(
+    session: Session,
+    name: str,
+    roles: list[Role],
+    unit_id: int | None = None,
+    communities: list[str] | None = None,
+    grid_cells: list[str] | None = None,
+) -> str:
     user = identity.create_user(
         session,
         username=f"scope_{name}",
@@ -37,6 +44,8 @@ def account(session: Session, name: str, roles: list[Role], unit_id: int | None 
         display_name=name,
         roles=roles,
         unit_id=unit_id,
+        communities=communities,
+        grid_cells=grid_cells,
     )
     return user.username
 
@@ -108,3 +117,55 @@ def test_city_wide_roles_read_every_case(
         }
         assert set(cases.values()) <= ids, who
         assert client.get(f"/api/v1/cases/{cases['dongcheng']}", headers=h).status_code == 200
+
+
+def test_an_area_chief_reads_and_works_the_cases_of_their_patch(
+    client: TestClient, session: Session, staff: dict[str, Staff], cases: dict[str, int]
+) -> None:
+    chief = token(client, "t_chief")
+    dongcheng = client.get(f"/api/v1/cases/{cases['dongcheng']}", headers=chief).json()
+    cell = dongcheng["grid_cell_code"]
+    assert cell and cell.startswith("441900003")
+    # a 片长 of the Dongcheng branch whose patch is that grid cell: the patch decides, not the
+    # whole branch (a second Dongcheng case outside the patch stays out of sight)
+    outside = client.post(
+        "/api/v1/reports",
+        json={"lat": 23.0187, "lon": 113.7924, "matter_code": "06042"},
+        headers=chief,
+    )
+    assert outside.status_code == 201, outside.text
+    outside_case = client.get(f"/api/v1/cases/{outside.json()['case_id']}", headers=chief).json()
+    assert outside_case["grid_cell_code"] != cell
+    assert outside_case["unit_id"] == dongcheng["unit_id"]
+    h = token(
+        client,
+        account(session, "pz", [Role.area_chief], unit_id=dongcheng["unit_id"], grid_cells=[cell]),
+    )
+    listed = client.get("/api/v1/cases", headers=h).json()
+    assert [c["id"] for c in listed["items"]] == [cases["dongcheng"]] and listed["total"] == 1
+    assert client.get(f"/api/v1/cases/{cases['dongcheng']}", headers=h).status_code == 200
+    for case_id in (cases["humen"], outside_case["id"]):
+        other = client.get(f"/api/v1/cases/{case_id}", headers=h)
+        assert other.status_code == 403 and other.json()["code"] == "outside_unit_scope"
+    # acting follows the same reach: refused (and nothing written) outside the patch
+    before = client.get(f"/api/v1/cases/{outside_case['id']}", headers=chief).json()
+    refused = client.post(f"/api/v1/cases/{outside_case['id']}/actions/start", json={}, headers=h)
+    assert refused.status_code == 403, refused.text
+    after = client.get(f"/api/v1/cases/{outside_case['id']}", headers=chief).json()
+    assert after["status"] == before["status"] and len(after["timeline"]) == len(before["timeline"])
+    started = client.post(f"/api/v1/cases/{cases['dongcheng']}/actions/start", json={}, headers=h)
+    assert started.status_code == 200 and started.json()["status"] == "in_progress", started.text
+    me = client.get("/api/v1/me", headers=h).json()
+    assert me["grid_cells"] == [cell] and me["role_labels"][0]["label"] == "片长"
+
+
+def test_an_area_chief_without_a_patch_sees_their_unit_or_nothing(
+    client: TestClient, session: Session, unit_ids: dict[str, int], cases: dict[str, int]
+) -> None:
+    h = token(client, account(session, "pz_empty", [Role.area_chief]))
+    assert client.get("/api/v1/cases", headers=h).json()["total"] == 0
+    unit = token(
+        client, account(session, "pz_unit", [Role.area_chief], unit_ids["branch_441900121"])
+    )
+    ids = {c["id"] for c in client.get("/api/v1/cases", headers=unit).json()["items"]}
+    assert ids == {cases["humen"]}

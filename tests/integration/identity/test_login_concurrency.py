@@ -22,7 +22,7 @@ from urbanops.identity import service
 from urbanops.identity.models import LoginAttempt, User
 from urbanops.identity.roles import Role
 
-PASSWORD = "concurrent-password"
+PASSWORD = "Concurrent-Pass-2026"
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from urbanops.notifications.delivery import deliver_sms
 from urbanops.notifications.models import OutboundSms
 from urbanops.notifications.ports import _console
 
-from ..conftest import NOW, Staff, token
+from ..conftest import NOW, PASSWORD, Staff, token
 
 HUMEN = {"lat": 22.8191, "lon": 113.6968}
 
@@ -230,7 +230,7 @@ def test_staff_see_masked_phones_and_reveal_is_logged(
     identity.create_user(
         session,
         username="t_revealer",
-        password="test-password",
+        password=PASSWORD,
         display_name="r",
         roles=[Role.shift_chief, Role.reveal_phone],
     )

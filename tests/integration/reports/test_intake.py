@@ -16,6 +16,8 @@ from urbanops.reports.models import Report
 from urbanops.reports.schemas import ReportIn
 from urbanops.reports.service import submit_report
 
+from ..conftest import PASSWORD
+
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 Asia/Shanghai
 DONGCHENG = (23.0187, 113.7924)
 HUMEN = (22.8191, 113.6968)
@@ -170,7 +172,7 @@ def test_staff_can_split_a_wrong_duplicate_match(session: Session) -> None:
         identity.create_user(
             session,
             username="t_splitter",
-            password="test-password",
+            password=PASSWORD,
             display_name="c",
             roles=[Role.intake_clerk],
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from urbanops.core.errors import InvalidInput
-from urbanops.identity.staff import check_password_policy
+from urbanops.identity.policy import check_password_policy
 
 
 @pytest.mark.parametrize(
