@@ -105,8 +105,12 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     app.include_router(pages_router)
     app.include_router(open311_router)
     from urbanops.admin.api import router as admin_router
+    from urbanops.admin.people_api import router as admin_people_router
+    from urbanops.admin.reference_api import router as admin_reference_router
 
     app.include_router(admin_router)
+    app.include_router(admin_people_router)
+    app.include_router(admin_reference_router)
     mount_static(app)
     install_api_docs(app, settings, redoc_bundle=VENDOR["redoc"] / "redoc.standalone.js")
 

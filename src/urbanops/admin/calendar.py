@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import delete, extract, select
 from sqlalchemy.orm import Session
 
+from urbanops.admin import audit
 from urbanops.admin.calendar_file import (
     Holiday,
     ParsedSchedule,
@@ -132,6 +133,19 @@ def import_schedule(
         session.add_all(
             CalendarOverride(day=d.day, is_workday=not d.off, name=d.name) for d in schedule.days
         )
+        audit.record(
+            session,
+            actor=actor,
+            now=now,
+            entity="calendar_year",
+            key=schedule.year,
+            change="import",
+            after={
+                "source": source,
+                "days_off": sum(d.off for d in schedule.days),
+                "make_up_days": sum(not d.off for d in schedule.days),
+            },
+        )
     session.flush()
     result.written = True
     if publish:
@@ -185,6 +199,16 @@ def _publish(
     calendar = load_calendar(session)
     changed = sweep.recompute_deadlines(session, actor=actor, now=now, calendar=calendar, year=year)
     clock.calendar_changed(session)
+    audit.record(
+        session,
+        actor=actor,
+        now=now,
+        entity="calendar_year",
+        key=year,
+        change="publish",
+        before={"published": False},
+        after={"published": True, "deadlines_recomputed": len(changed)},
+    )
     return PublishResult(year, len(changed), next_unpublished_year(published_years(session)))
 
 

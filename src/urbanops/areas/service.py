@@ -47,6 +47,11 @@ def invalidate() -> None:
     _town_names.invalidate()
 
 
+def matrix_changed() -> None:
+    """Drop the cached matrix and unit names (after an admin's edit of either)."""
+    _matrix_cache.invalidate()
+
+
 def area_index(session: Session) -> geo.AreaIndex:
     return _index.get(session)
 
@@ -115,18 +120,27 @@ def _matrix(
     return _matrix_cache.get(load)
 
 
-def responsible_unit(session: Session, town_code: str, matter_code: str) -> Routing | None:
-    """The most specific row of the matrix wins (see `Responsibility`)."""
-    matrix, names = _matrix(session)
+RuleKey = tuple[str | None, str | None, str | None]  # (town, matter class, matter)
+
+
+def rule_keys(town_code: str, matter_code: str) -> tuple[RuleKey, ...]:
+    """The rows of the matrix that could route `matter_code` at `town_code`, most specific
+    first: the first one present wins."""
     cls = matter_code[:2]
-    for key in (
+    return (
         (town_code, None, matter_code),
         (town_code, cls, None),
         (None, None, matter_code),
         (None, cls, None),
         (town_code, None, None),
         (None, None, None),
-    ):
+    )
+
+
+def responsible_unit(session: Session, town_code: str, matter_code: str) -> Routing | None:
+    """The most specific row of the matrix wins (see `Responsibility`, `rule_keys`)."""
+    matrix, names = _matrix(session)
+    for key in rule_keys(town_code, matter_code):
         unit_id = matrix.get(key)
         if unit_id is not None:
             return Routing(unit_id, names.get(unit_id, ""))

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from urbanops.catalogue import channels, service
 from urbanops.core.types import Line, Text
-from urbanops.core.web import PROBLEM_RESPONSES, SessionDep
+from urbanops.core.web import PROBLEM_RESPONSES, NowDep, SessionDep
 from urbanops.identity.deps import StaffDep
 from urbanops.reports.suggest import suggest
 
@@ -107,9 +107,9 @@ def list_channels(session: SessionDep, actor: StaffDep) -> list[ChannelOut]:
 
 @router.put("/channels/{code}", response_model=ChannelOut)
 def update_channel(
-    session: SessionDep, actor: StaffDep, code: ChannelCode, body: ChannelIn
+    session: SessionDep, actor: StaffDep, now: NowDep, code: ChannelCode, body: ChannelIn
 ) -> ChannelOut:
-    """Change a channel's names, replies or whether it is offered (admins only)."""
+    """Change a channel's names, replies or whether it is offered (admins only; audited)."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
-    row = channels.update_channel(session, actor=actor, code=code, changes=changes)
+    row = channels.update_channel(session, actor=actor, now=now, code=code, changes=changes)
     return ChannelOut.model_validate(row)

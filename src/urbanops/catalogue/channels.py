@@ -10,12 +10,15 @@ process keeps a channel read before the edit committed, or one that was rolled b
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from urbanops.admin import audit
 from urbanops.catalogue import service as catalogue
 from urbanops.catalogue.models import Channel
+from urbanops.core.clock import utcnow
 from urbanops.core.errors import InvalidInput, NotFound, PermissionDenied
 from urbanops.core.web import FIELD_LABELS
 from urbanops.identity.roles import Actor, ActorKind, Role
@@ -54,10 +57,16 @@ def list_channels(session: Session, *, actor: Actor) -> list[Channel]:
 
 
 def update_channel(
-    session: Session, *, actor: Actor, code: str, changes: Mapping[str, object]
+    session: Session,
+    *,
+    actor: Actor,
+    code: str,
+    changes: Mapping[str, object],
+    now: datetime | None = None,
 ) -> Channel:
     """Change a channel's names, replies or whether it is offered; a blank name or reply (or
-    a null) is refused with the field named, and nothing is written."""
+    a null) is refused with the field named, and nothing is written. The change is audited
+    (`admin.audit`) at `now` (the current time when not given)."""
     require_admin(actor)
     channel = session.get(Channel, code, with_for_update=True)
     if channel is None:
@@ -77,9 +86,22 @@ def update_channel(
                 extra={"field": name},
             )
         values[name] = value.strip() if isinstance(value, str) else value
+    before = {name: getattr(channel, name) for name in values}
     for name, value in values.items():
         setattr(channel, name, value)
     session.flush()
+    old, new = audit.changed(before, values)
+    if new:
+        audit.record(
+            session,
+            actor=actor,
+            now=now or utcnow(),
+            entity="channel",
+            key=code,
+            change="update",
+            before=old,
+            after=new,
+        )
     channels_changed(session)
     return channel
 

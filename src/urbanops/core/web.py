@@ -318,6 +318,19 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "password": ("密码", "password"),
     "action": ("操作", "action"),
     "name": ("名称", "name"),
+    "display_name": ("姓名", "name"),  # a staff account's (administration)
+    "roles": ("角色", "roles"),
+    "communities": ("村（社区）", "communities"),
+    "must_change_password": ("首次登录须改密码", "must change the password"),
+    "kind": ("单位类型", "kind of unit"),
+    "matter_class": ("大类", "matter class"),
+    "stages": ("环节", "stages"),
+    "opening_hours": ("开放时间", "opening hours"),
+    "amenities": ("设施", "facilities"),
+    "entity": ("对象", "entity"),
+    "entity_key": ("对象编号", "entity key"),
+    "since": ("时间（起）", "from"),
+    "until": ("时间（止）", "until"),
 }
 
 

@@ -424,6 +424,14 @@ API_KEY_CACHE_SECONDS = 30.0
 _key_cache: dict[str, tuple[float, int, str]] = {}
 
 
+def forget_api_key(key_id: int) -> None:
+    """Drop a revoked key from this process's memory of valid keys (others forget it within
+    `API_KEY_CACHE_SECONDS`)."""
+    for digest, (_, cached_id, _) in list(_key_cache.items()):
+        if cached_id == key_id:
+            _key_cache.pop(digest, None)
+
+
 def api_key_actor(session: Session, key: str) -> tuple[int, Actor] | None:
     """The system holding `key`; valid keys are remembered for 30 s (a revocation takes
     effect within that time), unknown keys are looked up every time."""

@@ -1,5 +1,6 @@
 """Page routes: the landing page, the citizen app shell (a PWA), the console, the admin pages
-(holiday calendar, referral channels), the service worker, uploaded media, the pages' JavaScript modules and the front-end
+(`ADMIN_SECTIONS`: users, units, the responsibility matrix, time limits, holiday calendar,
+service stations, referral channels, API keys, the audit trail), the service worker, uploaded media, the pages' JavaScript modules and the front-end
 libraries installed by npm. The pages are plain JavaScript over /api/v1 (docs/DESIGN.md,
 "Front-end"); their templates only place the shell."""
 
@@ -62,14 +63,39 @@ def console(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "console/index.html", {"version": __version__})
 
 
-@router.get("/admin/calendar", response_class=HTMLResponse)
-def admin_calendar(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "admin/calendar.html", {"version": __version__})
+#: The administration's sections: (path, word key of page.js, label, template).
+ADMIN_SECTIONS = (
+    ("/admin", "nav_home", "管理首页", "admin/index.html"),
+    ("/admin/users", "nav_users", "用户与角色", "admin/users.html"),
+    ("/admin/units", "nav_units", "处置单位", "admin/units.html"),
+    ("/admin/responsibility", "nav_matrix", "责任矩阵", "admin/responsibility.html"),
+    ("/admin/time-limits", "nav_limits", "事项时限", "admin/time_limits.html"),
+    ("/admin/calendar", "nav_calendar", "节假日安排", "admin/calendar.html"),
+    ("/admin/stations", "nav_stations", "服务驿站", "admin/stations.html"),
+    ("/admin/channels", "nav_channels", "转办渠道", "admin/channels.html"),
+    ("/admin/api-keys", "nav_keys", "API 密钥", "admin/api_keys.html"),
+    ("/admin/audit", "nav_audit", "操作审计", "admin/audit.html"),
+)
 
 
-@router.get("/admin/channels", response_class=HTMLResponse)
-def admin_channels(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "admin/channels.html", {"version": __version__})
+def _admin_page(path: str, template: str) -> None:
+    def page(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request,
+            template,
+            {
+                "version": __version__,
+                "tile_url": get_settings().geo.tile_url,
+                "current": path,
+                "sections": [(href, key, label) for href, key, label, _ in ADMIN_SECTIONS],
+            },
+        )
+
+    router.add_api_route(path, page, methods=["GET"], response_class=HTMLResponse)
+
+
+for _path, _key, _label, _template in ADMIN_SECTIONS:
+    _admin_page(_path, _template)
 
 
 @router.get("/m/manifest.webmanifest")
