@@ -152,7 +152,8 @@ def test_an_admin_creates_a_user_edits_a_rule_and_finds_both_in_the_audit(
     assert kinds and set(kinds) == {"责任矩阵规则"}
     first = page.locator("#entries tbody tr").first
     assert "修改" in first.text_content() and "管理员 浏览器" in first.text_content()
-    assert first.locator(".to").text_content() == str(sanitation)
+    assert first.locator(".to").text_content() == "市环境卫生管理中心"
+    assert first.locator(".from").text_content() == "市水务局"
     page.select_option("#entity", value="user")
     page.click("#filters button")
     page.locator(f"#entries tr:has-text('{username}')").wait_for()
@@ -160,7 +161,7 @@ def test_an_admin_creates_a_user_edits_a_rule_and_finds_both_in_the_audit(
     with sessionmaker(engine)() as s:
         assert s.scalar(
             select(AuditEntry.id).where(
-                AuditEntry.entity == "user", AuditEntry.entity_key == str(user.id)
+                AuditEntry.entity == "user", AuditEntry.entity_key == username
             )
         )
     assert errors == []
@@ -194,6 +195,15 @@ def test_every_admin_page_is_drawn_with_its_data(
             page.wait_for_selector("#map .leaflet-interactive")
             assert "演示" in page.text_content("#stations tbody tr")
         page.screenshot(path=str(SHOTS / f"{name}.png"))
+    # an area chief is given communities picked town by town
+    page.goto("/admin/users")
+    page.wait_for_selector("#users tbody tr")
+    page.click("#new")
+    page.check("#user-form input[name=role][value=area_chief]")
+    page.select_option("#c-town", value="441900003")
+    page.check("#user-form input[name=community][value='441900003001']")
+    assert "岗贝社区" in page.text_content("#communities-field .chip")
+    page.screenshot(path=str(SHOTS / "users_area_chief.png"))
     # the pages speak English too
     page.goto("/admin/users")
     page.wait_for_selector("#users tbody tr")

@@ -188,7 +188,7 @@ def create_user(
         actor=actor,
         now=now,
         entity="user",
-        key=user.id,
+        key=user.username,
         change="create",
         after=state(user),
     )
@@ -251,7 +251,7 @@ def update_user(
             actor=actor,
             now=now,
             entity="user",
-            key=user.id,
+            key=user.username,
             change="update",
             before=old,
             after=new,
@@ -290,7 +290,7 @@ def reset_password(session: Session, *, actor: Actor, now: datetime, user_id: in
         actor=actor,
         now=now,
         entity="user",
-        key=user.id,
+        key=user.username,
         change="reset_password",
         after={"must_change_password": True},
     )

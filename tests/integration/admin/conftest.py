@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from urbanops.identity import service as identity
@@ -34,10 +34,22 @@ def admin(client: TestClient, admin_user: User) -> dict[str, str]:
     return token(client, admin_user.username)
 
 
+@pytest.fixture(autouse=True)
+def audit_baseline(session: Session) -> None:
+    """The newest audit entry before the test: entries left by others (a database the browser
+    tests committed to) are not the test's."""
+    session.info["audit_baseline"] = session.scalar(select(func.max(AuditEntry.id))) or 0
+
+
 def audit_rows(session: Session, entity: str, key: object | None = None) -> list[AuditEntry]:
-    """The audit entries of `entity` (and `key`), oldest first, as committed by the requests."""
+    """The test's audit entries of `entity` (and `key`), oldest first, as the requests wrote
+    them."""
     session.expire_all()
-    stmt = select(AuditEntry).where(AuditEntry.entity == entity).order_by(AuditEntry.id)
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.entity == entity, AuditEntry.id > session.info["audit_baseline"])
+        .order_by(AuditEntry.id)
+    )
     if key is not None:
         stmt = stmt.where(AuditEntry.entity_key == str(key))
     return list(session.scalars(stmt))

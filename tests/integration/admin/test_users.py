@@ -46,7 +46,7 @@ def test_an_admin_creates_a_handler_who_can_sign_in(
         "/api/v1/auth/token", data={"username": "zhang_san", "password": password}
     )
     assert signed_in.status_code == 200
-    [entry] = audit_rows(session, "user", body["id"])
+    [entry] = audit_rows(session, "user", "zhang_san")
     assert entry.change == "create" and entry.actor == "管理员甲"
     assert entry.after is not None and entry.after["roles"] == ["handler"]
     assert password not in json.dumps(entry.after) and "password_hash" not in entry.after
@@ -127,7 +127,7 @@ def test_roles_unit_and_communities_are_edited_and_audited(
     # a community is for an area chief only: dropping the role drops them too
     r = client.patch(f"/api/v1/admin/users/{user_id}", headers=admin, json={"roles": ["leader"]})
     assert r.json()["roles"] == ["leader"] and r.json()["communities"] == []
-    first, second = audit_rows(session, "user", user_id)
+    first, second = audit_rows(session, "user", staff["inspector"].username)
     assert first.before == {"roles": ["inspector"], "unit_id": None, "communities": []}
     assert first.after == {
         "roles": ["area_chief", "inspector"],
@@ -142,10 +142,11 @@ def test_a_disabled_account_cannot_sign_in_and_its_tokens_stop(
 ) -> None:
     clerk = token(client, staff["clerk"].username)
     user_id = staff["clerk"].actor.id
+    username = staff["clerk"].username
     r = client.patch(f"/api/v1/admin/users/{user_id}", headers=admin, json={"is_active": False})
     assert r.status_code == 200 and r.json()["is_active"] is False
     assert client.get("/api/v1/me", headers=clerk).status_code == 401
-    [entry] = audit_rows(session, "user", user_id)
+    [entry] = audit_rows(session, "user", username)
     assert (entry.before, entry.after) == ({"is_active": True}, {"is_active": False})
     r = client.patch(f"/api/v1/admin/users/{user_id}", headers=admin, json={"is_active": True})
     assert r.json()["is_active"] is True
@@ -165,6 +166,7 @@ def test_a_reset_password_is_shown_once_and_must_be_changed(
 ) -> None:
     old = token(client, staff["leader"].username)
     user_id = staff["leader"].actor.id
+    username = staff["leader"].username
     r = client.post(f"/api/v1/admin/users/{user_id}/reset-password", headers=admin)
     assert r.status_code == 200, r.text
     temporary = r.json()["temporary_password"]
@@ -173,7 +175,7 @@ def test_a_reset_password_is_shown_once_and_must_be_changed(
     assert user is not None and user.must_change_password
     assert verify_password(user.password_hash, temporary)
     assert client.get("/api/v1/me", headers=old).status_code == 401
-    [entry] = audit_rows(session, "user", user_id)
+    [entry] = audit_rows(session, "user", username)
     assert entry.change == "reset_password" and temporary not in json.dumps(entry.after)
 
 

@@ -74,11 +74,58 @@ const T = {
   },
 };
 const PAGE = 50;
+// the recorded fields in words: [zh, en]
+const FIELDS = {
+  username: ["用户名", "user name"],
+  display_name: ["姓名", "name"],
+  roles: ["角色", "roles"],
+  unit_id: ["单位", "unit"],
+  communities: ["村（社区）", "communities"],
+  is_active: ["启用", "active"],
+  must_change_password: ["须改密码", "must change password"],
+  code: ["代码", "code"],
+  name: ["名称", "name"],
+  kind: ["类型", "kind"],
+  town_code: ["镇街", "town"],
+  matter_class: ["大类", "matter class"],
+  matter_code: ["事项", "matter"],
+  address: ["地址", "address"],
+  opening_hours: ["开放时间", "opening hours"],
+  amenities: ["设施", "facilities"],
+  lat: ["纬度", "latitude"],
+  lon: ["经度", "longitude"],
+  is_demo: ["演示", "demo"],
+  dispatch: ["派遣时限", "dispatch within"],
+  handle: ["处置时限", "handle within"],
+  verify: ["核查时限", "verify within"],
+  prefix: ["前缀", "prefix"],
+  revoked: ["已吊销", "revoked"],
+  source: ["来源", "source"],
+  days_off: ["放假天数", "days off"],
+  make_up_days: ["调休上班天数", "make-up working days"],
+  published: ["已发布", "published"],
+  deadlines_recomputed: ["重算时限的案件", "deadlines recomputed"],
+  name_zh: ["名称（中文）", "name (Chinese)"],
+  name_en: ["名称（英文）", "name (English)"],
+  reply_zh: ["答复（中文）", "reply (Chinese)"],
+  reply_en: ["答复（英文）", "reply (English)"],
+};
+const TIME_UNITS = {
+  natural_hours: ["小时", "hours"],
+  working_hours: ["工作小时", "working hours"],
+  working_days: ["个工作日", "working days"],
+};
 
 let entries = [];
+let units = [];
+let options = null;
 const page = adminPage({
   words: T,
   load: async () => {
+    [options, units] = await Promise.all([
+      page.api("/api/v1/admin/options"),
+      page.api("/api/v1/admin/units"),
+    ]);
     fillEntities();
     await search();
   },
@@ -126,8 +173,22 @@ async function search() {
   render();
 }
 
-const show = (v) =>
-  v === null || v === undefined ? "∅" : typeof v === "object" ? JSON.stringify(v) : String(v);
+const word = (pair) => pair[page.lang() === "en" ? 1 : 0];
+const fieldName = (k) => (FIELDS[k] ? word(FIELDS[k]) : k);
+
+/** A recorded value in words: units and towns by name, roles and time limits in words. */
+function show(k, v) {
+  if (v === null || v === undefined) return "—";
+  if (typeof v === "boolean") return page.lang() === "en" ? (v ? "yes" : "no") : v ? "是" : "否";
+  if (k === "unit_id") return units.find((u) => u.id === v)?.name || `#${v}`;
+  if (k === "town_code") return options.towns.find((x) => x.code === v)?.label || v;
+  if (k === "roles") return v.map((r) => t(`role_${r}`)).join("、") || "—";
+  if (Array.isArray(v)) return v.join("、") || "—";
+  if (typeof v === "object" && "amount" in v) {
+    return `${v.amount} ${word(TIME_UNITS[v.unit] || [v.unit, v.unit])}`;
+  }
+  return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
 
 function details(e) {
   const keys = [...new Set([...Object.keys(e.before || {}), ...Object.keys(e.after || {})])];
@@ -136,8 +197,9 @@ function details(e) {
       const had = e.before && k in e.before;
       const has = e.after && k in e.after;
       return html`<li>
-        <code>${k}</code>: ${had ? html`<span class="from">${show(e.before[k])}</span>` : ""}
-        ${had && has ? "→" : ""} ${has ? html`<span class="to">${show(e.after[k])}</span>` : ""}
+        <span class="muted" title="${k}">${fieldName(k)}</span>:
+        ${had ? html`<span class="from">${show(k, e.before[k])}</span>` : ""}
+        ${had && has ? "→" : ""} ${has ? html`<span class="to">${show(k, e.after[k])}</span>` : ""}
       </li>`;
     })}
   </ul>`;
