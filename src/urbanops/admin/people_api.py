@@ -32,7 +32,7 @@ from urbanops.core.types import IntId, Line, SaneDatetime
 from urbanops.core.web import PROBLEM_RESPONSES, NowDep, SessionDep
 from urbanops.identity.deps import StaffDep
 from urbanops.identity.models import ApiKey, AuditEntry, User
-from urbanops.identity.roles import Role
+from urbanops.identity.roles import ROLE_LABELS, Role
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=PROBLEM_RESPONSES)
 
@@ -44,7 +44,7 @@ def options(session: SessionDep, actor: StaffDep) -> OptionsOut:
     """The choices of the admin pages, in words: roles, unit kinds, facilities, towns, classes."""
     require_admin(actor)
     return OptionsOut(
-        roles=[Choice(code=r, label=zh, label_en=en) for r, (zh, en) in users.ROLE_LABELS.items()],
+        roles=[Choice(code=r, label=zh, label_en=en) for r, (zh, en) in ROLE_LABELS.items()],
         unit_kinds=[
             Choice(code=k, label=zh, label_en=en) for k, (zh, en) in units.KIND_LABELS.items()
         ],

@@ -26,23 +26,9 @@ from urbanops.areas.models import Community, Unit
 from urbanops.cases.workflow import UNIT_SCOPED_ROLES
 from urbanops.core.errors import Conflict, InvalidInput, NotFound
 from urbanops.identity.models import StaffSession, User
-from urbanops.identity.roles import Actor, Role
+from urbanops.identity.policy import check_password_policy
+from urbanops.identity.roles import ROLE_LABELS, Actor, Role
 from urbanops.identity.service import hash_password
-from urbanops.identity.staff import check_password_policy
-
-#: The roles in words, in the order the page offers them.
-ROLE_LABELS: dict[Role, tuple[str, str]] = {
-    Role.intake_clerk: ("受理员", "intake clerk"),
-    Role.shift_chief: ("值班长", "shift chief"),
-    Role.dispatcher: ("派遣员", "dispatcher"),
-    Role.handler: ("处置人员", "handler"),
-    Role.area_chief: ("片长", "area chief"),
-    Role.inspector: ("监督员", "inspector"),
-    Role.unit_manager: ("单位管理员", "unit manager"),
-    Role.leader: ("领导", "leader"),
-    Role.admin: ("管理员", "admin"),
-    Role.reveal_phone: ("查看号码", "may reveal phone numbers"),
-}
 
 
 def state(user: User) -> dict[str, Any]:
@@ -53,6 +39,7 @@ def state(user: User) -> dict[str, Any]:
         "roles": sorted(user.roles),
         "unit_id": user.unit_id,
         "communities": sorted(user.communities or []),
+        "grid_cells": sorted(user.grid_cells or []),
         "is_active": user.is_active,
         "must_change_password": user.must_change_password,
     }
@@ -118,13 +105,18 @@ def _check_assignment(
         )
     if new_unit:
         _check_unit(session, unit_id)
+    # an area chief works a patch of communities, or else their unit's cases
     scoped = set(roles) & UNIT_SCOPED_ROLES
+    if communities:
+        scoped.discard(Role.area_chief)
     if scoped and unit_id is None:
         names = "、".join(ROLE_LABELS[r][0] for r in sorted(scoped))
         raise InvalidInput(
-            f"{names}须属于一个处置单位",
+            f"{names}须属于一个处置单位"
+            + ("（或为片长指定村（社区））" if Role.area_chief in scoped else ""),
             code="unit_required",
-            message_en="handlers, area chiefs and unit managers belong to a unit",
+            message_en="handlers and unit managers belong to a unit; an area chief to a unit "
+            "or a patch of communities",
             extra={"field": "unit_id"},
         )
     if communities and Role.area_chief not in roles:
@@ -218,8 +210,10 @@ def update_user(
     communities = (
         list(changes.communities) if changes.communities is not None else list(user.communities)
     )
-    if Role.area_chief not in roles and changes.communities is None:
-        communities = []  # no longer an area chief: the communities go with the role
+    grid_cells = list(user.grid_cells or [])
+    if Role.area_chief not in roles:
+        # no longer an area chief: the patch goes with the role
+        communities, grid_cells = [], []
     if user.id == actor.id:
         if changes.is_active is False:
             raise Conflict(
@@ -239,6 +233,7 @@ def update_user(
     user.roles = sorted({str(r) for r in roles})
     user.unit_id = unit_id
     user.communities = sorted(set(communities))
+    user.grid_cells = sorted(set(grid_cells))
     if changes.is_active is not None:
         user.is_active = changes.is_active
         if not changes.is_active:

@@ -106,35 +106,32 @@ def test_roles_unit_and_communities_are_edited_and_audited(
 ) -> None:
     user_id = staff["inspector"].actor.id
     branch = unit_ids["branch_441900003"]
-    # an area chief without a unit is refused, and nothing is written
+    # an area chief with neither a unit nor communities is refused, and nothing is written
     r = client.patch(
-        f"/api/v1/admin/users/{user_id}",
-        headers=admin,
-        json={"roles": ["inspector", "area_chief"], "communities": [DONGCHENG_COMMUNITY]},
+        f"/api/v1/admin/users/{user_id}", headers=admin, json={"roles": ["area_chief"]}
     )
     assert "片长" in problem(r, 422, "unit_required")["detail"]
     r = client.patch(
         f"/api/v1/admin/users/{user_id}",
         headers=admin,
-        json={
-            "roles": ["inspector", "area_chief"],
-            "unit_id": branch,
-            "communities": [DONGCHENG_COMMUNITY],
-        },
+        json={"roles": ["inspector", "area_chief"], "communities": [DONGCHENG_COMMUNITY]},
     )
     assert r.status_code == 200, r.text
     assert r.json()["communities"] == [DONGCHENG_COMMUNITY]
     # a community is for an area chief only: dropping the role drops them too
     r = client.patch(f"/api/v1/admin/users/{user_id}", headers=admin, json={"roles": ["leader"]})
     assert r.json()["roles"] == ["leader"] and r.json()["communities"] == []
-    first, second = audit_rows(session, "user", staff["inspector"].username)
-    assert first.before == {"roles": ["inspector"], "unit_id": None, "communities": []}
+    # and a unit is given
+    r = client.patch(f"/api/v1/admin/users/{user_id}", headers=admin, json={"unit_id": branch})
+    assert r.json()["unit_id"] == branch
+    first, second, third = audit_rows(session, "user", staff["inspector"].username)
+    assert first.before == {"roles": ["inspector"], "communities": []}
     assert first.after == {
         "roles": ["area_chief", "inspector"],
-        "unit_id": branch,
         "communities": [DONGCHENG_COMMUNITY],
     }
     assert second.after == {"roles": ["leader"], "communities": []}
+    assert (third.before, third.after) == ({"unit_id": None}, {"unit_id": branch})
 
 
 def test_a_disabled_account_cannot_sign_in_and_its_tokens_stop(
