@@ -41,6 +41,7 @@ from urbanops.cases.models import DEADLINE_KEY, OPEN_PREDICATE, Case
 from urbanops.cases.queries import CaseScope, case_scope, suspected_out_of_remit
 from urbanops.cases.workflow import OPEN_STATUSES, CaseStatus
 from urbanops.core.errors import InvalidInput
+from urbanops.core.types import BIGINT_MAX
 from urbanops.identity.roles import Actor
 
 EXACT_TOTAL_UP_TO = 10_000
@@ -213,6 +214,8 @@ class Cursor:
             cursor = cls(Sort(name), str(value), int(case_id), int(page))
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
             raise _bad_cursor() from None
+        if not (0 < cursor.id <= BIGINT_MAX and 0 < cursor.page < 10**9):
+            raise _bad_cursor()
         if cursor.sort is not sort:
             raise param_error(
                 "cursor",

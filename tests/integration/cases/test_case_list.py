@@ -7,6 +7,8 @@ tests' committed cases included), never written down by hand.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -285,6 +287,14 @@ def test_an_account_without_a_reading_role_counts_nothing(
     assert csv.status_code == 200 and len(csv.content.decode("utf-8-sig").splitlines()) == 1
 
 
+# a well-formed cursor whose case id no bigint holds
+HUGE_ID_CURSOR = (
+    base64.urlsafe_b64encode(
+        json.dumps(["-reported_at", "2026-03-01T00:00:00+00:00", 10**30, 1]).encode()
+    )
+    .decode()
+    .rstrip("=")
+)
 BAD: list[tuple[str, str, str]] = [
     ("/api/v1/cases?status=bogus", "unknown_status", "status"),
     ("/api/v1/cases?source=fax", "unknown_source", "source"),
@@ -292,6 +302,7 @@ BAD: list[tuple[str, str, str]] = [
     ("/api/v1/cases?page_size=0", "invalid_input", "page_size"),
     ("/api/v1/cases?page_size=201", "invalid_input", "page_size"),
     ("/api/v1/cases?cursor=not-a-cursor", "invalid_cursor", "cursor"),
+    (f"/api/v1/cases?cursor={HUGE_ID_CURSOR}", "invalid_cursor", "cursor"),
     ("/api/v1/cases?reported_from=yesterday", "invalid_date", "reported_from"),
     (
         "/api/v1/cases?reported_from=2026-03-02&reported_to=2026-03-01",
