@@ -488,6 +488,26 @@ def bench_intake(
     )
 
 
+@bench_app.command("console")
+def bench_console(
+    cases: Annotated[int, typer.Option(min=1, help="synthetic cases to have in the database")],
+    rounds: Annotated[int, typer.Option(min=1, max=1000, help="times each request is sent")] = 20,
+) -> None:
+    """Load synthetic cases (topping up earlier ones) into the configured database and time
+    the console's list, map and counts as an administrator and as a unit manager."""
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root))
+    try:
+        from bench.console import run
+    except ImportError:
+        typer.echo(
+            "the benchmark code (bench/) is in the source tree; run from a checkout", err=True
+        )
+        raise typer.Exit(code=2) from None
+    require_database()
+    run(cases=cases, rounds=rounds, progress=progress)
+
+
 @classifier_app.command("evaluate")
 def classifier_evaluate(
     file: Annotated[

@@ -82,7 +82,7 @@ def test_follow_to_closed_and_rate(
     sign_in(phone_page, "13600000002")
     number = report(phone_page, tmp_path, "门口有人占道摆摊卖菜")
     cases = httpx.get(
-        f"{live_server}/api/v1/cases", params={"number": number}, headers=staff_tokens["inspector"]
+        f"{live_server}/api/v1/cases", params={"q": number}, headers=staff_tokens["inspector"]
     ).json()["items"]
     case_id = cases[0]["id"]
     for who, action, body in [

@@ -406,7 +406,7 @@ def test_server_text_is_shown_as_text(
     page.context.set_geolocation({"latitude": 22.7990, "longitude": 114.0790})
     number = report(page, tmp_path, "<b>门口</b>有人占道摆摊卖菜")
     case_id = httpx.get(
-        f"{live_server}/api/v1/cases", params={"number": number}, headers=staff_tokens["inspector"]
+        f"{live_server}/api/v1/cases", params={"q": number}, headers=staff_tokens["inspector"]
     ).json()["items"][0]["id"]
     note = '<img src=/nope onerror="document.title=1">已处理'
     for action, body in [("start", {}), ("submit_result", {"note": note})]:

@@ -144,7 +144,7 @@ def test_case_list_filters_and_unit_scope(client: TestClient, staff: dict[str, S
         json={"lat": 23.0159, "lon": 113.7796, "matter_code": "06042"},
         headers=chief,
     ).json()
-    listed = client.get("/api/v1/cases?status=dispatched&town_code=441900121", headers=chief).json()
+    listed = client.get("/api/v1/cases?status=dispatched&town=441900121", headers=chief).json()
     ids = {c["id"] for c in listed["items"]}
     assert humen["case_id"] in ids and dongcheng["case_id"] not in ids
     mine = client.get("/api/v1/cases", headers=token(client, "t_humen")).json()

@@ -1,21 +1,31 @@
-"""Case routes: list, detail with timeline, workflow actions."""
+"""Case routes: the list (with counts, map and exports), detail with timeline, workflow actions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
-from urbanops.cases import extensions, queries, verbs
+from urbanops.cases import casemap, exports, extensions, listing, queries, verbs
+from urbanops.cases.filters import FILTER_PARAMS, FilterDep, SortParam, refuse_unknown
 from urbanops.cases.lifecycle import workflow_document
+from urbanops.cases.listing import Sort
 from urbanops.cases.schemas import (
     ActionIn,
+    CaseCounts,
     CaseDetail,
+    CaseMapOut,
     CaseOut,
     CasePage,
     CaseReportOut,
+    MapCell,
+    MapPoint,
     SplitOut,
 )
 from urbanops.cases.workflow import (
@@ -26,8 +36,8 @@ from urbanops.cases.workflow import (
     CaseStatus,
 )
 from urbanops.core.errors import InvalidInput, NotFound
-from urbanops.core.types import DbId, IntId, Line, SaneDatetime
-from urbanops.core.web import PROBLEM_RESPONSES, NowDep, SessionDep
+from urbanops.core.types import DbId, Line
+from urbanops.core.web import PROBLEM_RESPONSES, NowDep, SessionDep, get_session
 from urbanops.identity.deps import StaffDep
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
@@ -76,46 +86,132 @@ def case_out(case: Any) -> CaseOut:
 
 @router.get("", response_model=CasePage)
 def list_cases(
+    request: Request,
     session: SessionDep,
     actor: StaffDep,
-    status: Annotated[
-        Line | None, Query(max_length=300, description="comma-separated statuses")
-    ] = None,
-    town_code: Annotated[Line | None, Query(max_length=9)] = None,
-    unit_id: IntId | None = None,
-    matter_code: Annotated[Line | None, Query(max_length=5)] = None,
-    source: Annotated[Line | None, Query(max_length=16)] = None,
-    overdue: bool | None = None,
-    number: Annotated[Line | None, Query(max_length=20)] = None,
-    reported_from: SaneDatetime | None = None,
-    reported_to: SaneDatetime | None = None,
-    suspected: Annotated[
-        bool | None,
-        Query(description="true: 疑似非城管事项, still in triage with a suspected channel"),
-    ] = None,
-    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    f: FilterDep,
+    sort: SortParam = Sort.reported_at_desc,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[
+        Line | None, Query(max_length=400, description="`next_cursor` of the page before")
+    ] = None,
 ) -> CasePage:
-    statuses = [s.strip() for s in status.split(",") if s.strip()] if status else None
-    for s in statuses or ():
-        if s not in CaseStatus.__members__:
-            raise InvalidInput(
-                f"未知状态“{s}”", code="unknown_status", message_en=f"unknown status {s!r}"
-            )
-    f = queries.CaseFilter(
-        status=statuses,
-        town_code=town_code,
-        unit_id=unit_id,
-        matter_code=matter_code,
-        source=source,
-        overdue=overdue,
-        number=number,
-        reported_from=reported_from,
-        reported_to=reported_to,
-        suspected=suspected,
+    """A page of the cases the caller may read; the next page is asked for with `cursor`."""
+    refuse_unknown(request, FILTER_PARAMS | {"sort", "page_size", "cursor"})
+    page = listing.list_page(session, actor, f, sort=sort, page_size=page_size, cursor=cursor)
+    return CasePage(
+        items=[case_out(c) for c in page.items],
+        total=page.total,
+        total_is_estimate=page.total_is_estimate,
+        page=page.page,
+        page_size=page_size,
+        next_cursor=page.next_cursor,
     )
-    rows, total = queries.list_cases(session, actor, f, page=page, page_size=page_size)
-    return CasePage(items=[case_out(c) for c in rows], total=total, page=page, page_size=page_size)
+
+
+@router.get("/counts", response_model=CaseCounts)
+def case_counts(
+    request: Request, session: SessionDep, actor: StaffDep, now: NowDep, f: FilterDep
+) -> CaseCounts:
+    """Exact counts of the matching cases: by status, by town, overdue, due within 24 h."""
+    refuse_unknown(request, FILTER_PARAMS)
+    counts = listing.case_counts(session, actor, f, now=now)
+    return CaseCounts.model_validate(counts, from_attributes=True)
+
+
+@router.get("/map", response_model=CaseMapOut)
+def case_map(
+    request: Request,
+    session: SessionDep,
+    actor: StaffDep,
+    f: FilterDep,
+    zoom: Annotated[int, Query(ge=0, le=22, description="the web map's zoom level")],
+    bbox: Annotated[
+        Line | None, Query(max_length=120, description="w,s,e,n in WGS-84 degrees")
+    ] = None,
+) -> CaseMapOut:
+    """h3 clusters below zoom 15 (resolution by zoom), the cases themselves from zoom 15."""
+    refuse_unknown(request, FILTER_PARAMS | {"zoom", "bbox"})
+    box = casemap.BBox.parse(bbox) if bbox else None
+    found = casemap.case_map(session, actor, f, zoom=zoom, bbox=box)
+    return CaseMapOut(
+        kind="points" if found.resolution is None else "cells",
+        resolution=found.resolution,
+        cells=[MapCell(**c) for c in found.cells],
+        points=[MapPoint(**p) for p in found.points],
+        capped=found.capped,
+        limit=casemap.POINT_LIMIT,
+    )
+
+
+EXPORTS: Mapping[str, tuple[str, Callable[[exports.Export], Iterator[bytes]]]] = {
+    "csv": ("text/csv; charset=utf-8", exports.csv_chunks),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        exports.xlsx_chunks,
+    ),
+    "geojson": ("application/geo+json", exports.geojson_chunks),
+}
+
+
+def _export(
+    fmt: str, request: Request, session: Session, actor: Any, f: Any, sort: Sort, now: datetime
+) -> StreamingResponse:
+    refuse_unknown(request, FILTER_PARAMS | {"sort"})
+    export = exports.prepare(session, actor, f, sort)
+    media_type, chunks = EXPORTS[fmt]
+    day = now.astimezone(exports.LOCAL).strftime("%Y%m%d")
+    disposition = (
+        f"attachment; filename=\"cases-{day}.{fmt}\"; filename*=UTF-8''{quote(f'案件-{day}.{fmt}')}"
+    )
+    return StreamingResponse(
+        chunks(export), media_type=media_type, headers={"Content-Disposition": disposition}
+    )
+
+
+EXPORT_DOC = "Streamed; the list's filters and sort, within the caller's scope (at most 200,000)."
+# the rows are read while the response streams, after the route has returned: the session must
+# stay open until the response is sent (a request-scoped dependency), not end with the route
+StreamSessionDep = Annotated[Session, Depends(get_session, scope="request")]
+
+
+@router.get("/export.csv", response_class=StreamingResponse, description=EXPORT_DOC)
+def export_csv(
+    request: Request,
+    session: StreamSessionDep,
+    actor: StaffDep,
+    now: NowDep,
+    f: FilterDep,
+    sort: SortParam = Sort.reported_at_desc,
+) -> StreamingResponse:
+    """The matching cases as CSV (UTF-8 with BOM, Chinese headers)."""
+    return _export("csv", request, session, actor, f, sort, now)
+
+
+@router.get("/export.xlsx", response_class=StreamingResponse, description=EXPORT_DOC)
+def export_xlsx(
+    request: Request,
+    session: StreamSessionDep,
+    actor: StaffDep,
+    now: NowDep,
+    f: FilterDep,
+    sort: SortParam = Sort.reported_at_desc,
+) -> StreamingResponse:
+    """The matching cases as an Excel workbook (one sheet, Chinese headers)."""
+    return _export("xlsx", request, session, actor, f, sort, now)
+
+
+@router.get("/export.geojson", response_class=StreamingResponse, description=EXPORT_DOC)
+def export_geojson(
+    request: Request,
+    session: StreamSessionDep,
+    actor: StaffDep,
+    now: NowDep,
+    f: FilterDep,
+    sort: SortParam = Sort.reported_at_desc,
+) -> StreamingResponse:
+    """The matching cases as a GeoJSON FeatureCollection of points."""
+    return _export("geojson", request, session, actor, f, sort, now)
 
 
 @router.get("/{case_id}", response_model=CaseDetail)

@@ -1,4 +1,4 @@
-"""Reading cases: what each caller may see, filtered lists within it, and details.
+"""Reading cases: what each caller may see, and details (lists: `cases.listing`).
 
 A staff account sees what its roles allow: city-wide roles (intake, dispatch, supervision,
 leaders) every case; unit roles (handler, unit manager) only the cases of the account's unit;
@@ -10,9 +10,8 @@ unit nor communities, sees nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from urbanops.areas import service as areas
@@ -38,21 +37,6 @@ from urbanops.reports.photos import media_urls
 
 # every role but a permission: `reveal_phone` alone lets an account see no case
 READING_ROLES = frozenset(Role) - {Role.reveal_phone}
-
-
-@dataclass(frozen=True)
-class CaseFilter:
-    status: list[str] | None = None
-    town_code: str | None = None
-    unit_id: int | None = None
-    matter_code: str | None = None
-    source: str | None = None
-    overdue: bool | None = None
-    number: str | None = None
-    reported_from: datetime | None = None
-    reported_to: datetime | None = None
-    # 「疑似非城管事项」: the model suspected another channel and no clerk has taken it up yet
-    suspected: bool | None = None
 
 
 def suspected_out_of_remit() -> ColumnElement[bool]:
@@ -148,47 +132,6 @@ def ensure_visible(actor: Actor, case: Case) -> None:
         code="outside_unit_scope",
         message_en="the case is neither your unit's nor in your communities",
     )
-
-
-def list_cases(
-    session: Session, actor: Actor, f: CaseFilter, *, page: int = 1, page_size: int = 50
-) -> tuple[list[Case], int]:
-    conditions: list[ColumnElement[bool]] = []
-    if f.status:
-        conditions.append(Case.status.in_(f.status))
-    if f.town_code:
-        conditions.append(Case.town_code == f.town_code)
-    if f.unit_id is not None:
-        conditions.append(Case.unit_id == f.unit_id)
-    if f.matter_code:
-        conditions.append(Case.matter_code == f.matter_code)
-    if f.source:
-        conditions.append(Case.source == f.source)
-    if f.overdue is not None:
-        conditions.append(Case.overdue.is_(f.overdue))
-    if f.number:
-        conditions.append(Case.number == f.number)
-    if f.reported_from:
-        conditions.append(Case.reported_at >= f.reported_from)
-    if f.reported_to:
-        conditions.append(Case.reported_at < f.reported_to)
-    if f.suspected is not None:
-        suspected = suspected_out_of_remit()
-        conditions.append(suspected if f.suspected else not_(suspected))
-    scope = case_scope(actor)
-    if scope.nothing:
-        return [], 0
-    if (where := scope.condition()) is not None:
-        conditions.append(where)
-    total = session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
-    rows = session.scalars(
-        select(Case)
-        .where(*conditions)
-        .order_by(Case.reported_at.desc(), Case.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    return list(rows), total
 
 
 def get_case(session: Session, case_id: int, *, for_update: bool = False) -> Case:

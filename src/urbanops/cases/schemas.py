@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -81,8 +81,51 @@ class CaseDetail(CaseOut):
 class CasePage(BaseModel):
     items: list[CaseOut]
     total: int
-    page: int
+    # above 10,000 matching cases the total is the planner's estimate, not a count
+    total_is_estimate: bool = False
+    page: int  # 1 for the first page, one more for each cursor followed
     page_size: int
+    next_cursor: str | None = None  # pass as `cursor` for the next page; None on the last
+
+
+class CaseCounts(BaseModel):
+    total: int
+    total_is_estimate: bool = Field(description="some finished statuses' counts are estimates")
+    by_status: dict[str, int] = Field(description="exact for open statuses")
+    estimated_statuses: list[str] = Field(
+        description="finished statuses (closed, void …) above 10,000: estimated, not counted"
+    )
+    by_town: dict[str, int] = Field(description="open cases by town (exact)")
+    overdue_by_town: dict[str, int] = Field(description="overdue cases by town (exact)")
+    overdue: int
+    due_soon: int = Field(description="deadline within 24 h and not yet overdue")
+
+
+class MapCell(BaseModel):
+    h3: str
+    lat: float
+    lon: float
+    count: int
+    overdue: int
+
+
+class MapPoint(BaseModel):
+    id: int
+    number: str
+    lat: float
+    lon: float
+    status: str
+    overdue: bool
+    matter_name: str | None
+
+
+class CaseMapOut(BaseModel):
+    kind: Literal["cells", "points"]
+    resolution: int | None = Field(description="h3 resolution of the cells; None for points")
+    cells: list[MapCell]
+    points: list[MapPoint]
+    capped: bool = Field(description="more cases lie in the box than `limit` points shown")
+    limit: int
 
 
 class ActionIn(BaseModel):

@@ -96,7 +96,7 @@ def test_a_unit_handler_reads_its_units_cases_only(
     # asking for another unit's cases by filter does not widen the scope
     other_unit = client.get(f"/api/v1/cases/{cases['dongcheng']}", headers=token(client, "t_chief"))
     unit_id = other_unit.json()["unit_id"]
-    assert client.get(f"/api/v1/cases?unit_id={unit_id}", headers=humen).json()["total"] == 0
+    assert client.get(f"/api/v1/cases?unit={unit_id}", headers=humen).json()["total"] == 0
     assert client.get(f"/api/v1/cases/{cases['humen']}", headers=humen).status_code == 200
     assert client.get(f"/api/v1/cases/{cases['humen']}/reports", headers=humen).status_code == 200
     for path in (

@@ -119,10 +119,10 @@ const statusBadge = (c) =>
 async function load() {
   const q = new URLSearchParams({ page_size: "100" });
   if ($("#f-status").value) q.set("status", $("#f-status").value);
-  if ($("#f-town").value) q.set("town_code", $("#f-town").value);
+  if ($("#f-town").value) q.set("town", $("#f-town").value);
   if ($("#f-overdue").checked) q.set("overdue", "true");
   if ($("#f-suspected").checked) q.set("suspected", "true");
-  if ($("#f-number").value.trim()) q.set("number", $("#f-number").value.trim());
+  if ($("#f-number").value.trim()) q.set("q", $("#f-number").value.trim());
   const page = await api(`/api/v1/cases?${q}`);
   $("#total").textContent = `共 ${page.total} 件`;
   const none = html`<tr class="none">
