@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, any_, literal, or_, select, update
+from sqlalchemy import ColumnElement, any_, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from urbanops.cases.models import Case, CaseEvent
@@ -67,22 +67,28 @@ def notify_case_event(session: Session, event_id: int, *, now: datetime) -> int:
 
 
 def unit_staff(session: Session, case: Case) -> list[int]:
-    """The active staff of the case's unit who work its cases: its handlers and managers, and
-    its area chiefs (片长) whose communities hold the case."""
+    """The active staff who work the case where it is: its unit's handlers and managers, the
+    area chiefs (片长) whose patch (communities or grid cells) holds it, and its unit's area
+    chiefs without a patch (who, like `cases.permissions`, work all their unit's cases)."""
 
     def has(role: Role) -> ColumnElement[bool]:
         return literal(role.value) == any_(User.roles)
 
-    works = [has(Role.handler), has(Role.unit_manager)]
+    ours = User.unit_id == case.unit_id
+    no_patch = (func.cardinality(User.communities) == 0) & (func.cardinality(User.grid_cells) == 0)
+    works = [
+        (has(Role.handler) | has(Role.unit_manager)) & ours,
+        has(Role.area_chief) & ours & no_patch,
+    ]
     if case.community_code:
         works.append(
             has(Role.area_chief) & (literal(case.community_code) == any_(User.communities))
         )
+    if case.grid_cell_code:
+        works.append(has(Role.area_chief) & (literal(case.grid_cell_code) == any_(User.grid_cells)))
     return list(
         session.scalars(
-            select(User.id)
-            .where(User.unit_id == case.unit_id, User.is_active.is_(True), or_(*works))
-            .order_by(User.id)
+            select(User.id).where(User.is_active.is_(True), or_(*works)).order_by(User.id)
         )
     )
 

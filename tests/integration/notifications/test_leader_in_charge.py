@@ -16,12 +16,14 @@ from urbanops.cases import verbs
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.cases.supervision import leaders_in_charge
 from urbanops.cases.workflow import CaseStatus
+from urbanops.identity import service as identity
+from urbanops.identity.models import User
 from urbanops.identity.roles import SYSTEM, Role
 from urbanops.notifications.models import Notification, OutboundSms, OutboundWechat
 from urbanops.notifications.service import notify_case_event
 
 from ...factories import case_in_status, staff_member
-from ..conftest import NOW, Staff, token
+from ..conftest import NOW, PASSWORD, Staff, token
 from .contacts import set_contact
 
 
@@ -83,7 +85,11 @@ def test_without_a_unit_or_town_leader_the_city_leaders_are_in_charge(
 ) -> None:
     city = staff["leader"].actor.id
     case = case_in_status(session, CaseStatus.dispatched, now=NOW)
-    assert leaders_in_charge(session, case) == [city]
+    found = leaders_in_charge(session, case)
+    # the fixture's, and any city leader other tests committed: all without a unit
+    assert city in found
+    units = session.scalars(select(User.unit_id).where(User.id.in_(found))).all()
+    assert len(units) == len(found) and set(units) == {None}
 
 
 def test_an_urge_reaches_the_units_staff_and_its_leader_not_other_leaders(
@@ -133,3 +139,32 @@ def test_a_dispatch_stays_in_the_inbox(session: Session, staff: dict[str, Staff]
     case = case_in_status(session, CaseStatus.dispatched, now=NOW)
     assert told(session, case, "dispatch") == {handler}
     assert not session.scalars(select(OutboundSms).where(OutboundSms.phone == "13800000003")).all()
+
+
+def test_area_chiefs_hear_of_the_cases_in_their_patch(
+    session: Session, staff: dict[str, Staff], unit_ids: dict[str, int]
+) -> None:
+    case = case_in_status(session, CaseStatus.reported, now=NOW)
+    assert case.grid_cell_code is not None  # (Dongguan's communities have no outlines)
+
+    def area_chief(name: str, grid_cells: list[str]) -> int:
+        user = identity.create_user(
+            session,
+            username=name,
+            password=PASSWORD,
+            display_name=name,
+            roles=[Role.area_chief],
+            unit_id=unit_ids["branch_441900003"],
+            grid_cells=grid_cells,
+        )
+        return user.id
+
+    mine = area_chief("lic_patch", [case.grid_cell_code])
+    elsewhere = area_chief("lic_other", ["441900003999999"])
+    unpatched = area_chief("lic_all", [])
+    verbs.accept_case(session, actor=SYSTEM, now=NOW, case_id=case.id, matter_code="06042")
+    verbs.register_case(session, actor=SYSTEM, now=NOW, case_id=case.id)
+    verbs.dispatch_case(session, actor=SYSTEM, now=NOW, case_id=case.id)
+    got = told(session, case, "dispatch")
+    assert {mine, unpatched, staff["dongcheng"].actor.id} <= got
+    assert elsewhere not in got

@@ -2,7 +2,7 @@
 unit managers' daily digests, and an index for a staff inbox's unread count
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0015
 Create Date: 2026-12-02 16:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0009"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
