@@ -52,9 +52,12 @@ def test_leaders_see_the_supervised_cases_in_their_charge_latest_first(
     r = client.get("/api/v1/leader/supervised", headers=token(client, "t_leader"))
     assert r.status_code == 200, r.text
     page = r.json()
-    assert [i["number"] for i in page["items"]] == [urged.number, escalated.number]
-    assert page["total"] == 2 and quiet.number not in r.text and closed.number not in r.text
-    first, second = page["items"]
+    ours = {urged.number, escalated.number, quiet.number, closed.number}
+    # (other tests may have committed supervised cases of their own)
+    items = [i for i in page["items"] if i["number"] in ours]
+    assert [i["number"] for i in items] == [urged.number, escalated.number]
+    assert page["total"] >= 2
+    first, second = items
     assert (first["last_action"], first["last_action_label"], first["last_note"]) == (
         "urge",
         "督办",
@@ -70,7 +73,8 @@ def test_leaders_see_the_supervised_cases_in_their_charge_latest_first(
 
     # 东城's leader is in charge of 东城's cases only
     mine = client.get("/api/v1/leader/supervised", headers=token(client, "sv_dc_leader")).json()
-    assert [i["number"] for i in mine["items"]] == [urged.number]
+    assert [i["number"] for i in mine["items"] if i["number"] in ours] == [urged.number]
+    assert escalated.number not in str(mine)
 
 
 def test_overdue_counts_by_town_and_unit(

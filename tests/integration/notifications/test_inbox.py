@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from urbanops.cases.models import CaseEvent
+from urbanops.cases.models import Case, CaseEvent
 from urbanops.cases.workflow import CaseStatus
 from urbanops.notifications.models import Notification
 from urbanops.notifications.service import notify_case_event
@@ -17,9 +17,10 @@ from ...factories import HUMEN, case_in_status
 from ..conftest import NOW, Staff, token
 
 
-def notify_all(session: Session) -> None:
-    """Run the notification job of every event written so far (as the worker would)."""
-    for event_id in session.scalars(select(CaseEvent.id).order_by(CaseEvent.id)):
+def notify_all(session: Session, *cases: Case) -> None:
+    """Run the notification job of every event of `cases` (as the worker would)."""
+    events = select(CaseEvent.id).where(CaseEvent.case_id.in_([c.id for c in cases]))
+    for event_id in session.scalars(events.order_by(CaseEvent.id)):
         notify_case_event(session, event_id, now=NOW)
     session.flush()
 
@@ -41,7 +42,7 @@ def test_each_handler_reads_their_own_inbox(
 ) -> None:
     mine = [case_in_status(session, CaseStatus.dispatched, now=NOW) for _ in range(3)]
     theirs = case_in_status(session, CaseStatus.dispatched, now=NOW, where=HUMEN)
-    notify_all(session)
+    notify_all(session, *mine, theirs)
     dongcheng = token(client, "t_dongcheng")
     r = client.get("/api/v1/inbox", params={"page_size": 2}, headers=dongcheng)
     assert r.status_code == 200, r.text
@@ -58,10 +59,9 @@ def test_each_handler_reads_their_own_inbox(
 def test_reading_one_and_all_touches_only_ones_own(
     session: Session, client: TestClient, staff: dict[str, Staff]
 ) -> None:
-    case_in_status(session, CaseStatus.dispatched, now=NOW)
-    case_in_status(session, CaseStatus.dispatched, now=NOW)
-    case_in_status(session, CaseStatus.dispatched, now=NOW, where=HUMEN)
-    notify_all(session)
+    cases = [case_in_status(session, CaseStatus.dispatched, now=NOW) for _ in range(2)]
+    cases.append(case_in_status(session, CaseStatus.dispatched, now=NOW, where=HUMEN))
+    notify_all(session, *cases)
     dongcheng, humen = token(client, "t_dongcheng"), token(client, "t_humen")
     first = client.get("/api/v1/inbox", headers=dongcheng).json()["items"][0]
     r = client.post(f"/api/v1/inbox/{first['id']}/read", headers=dongcheng)
