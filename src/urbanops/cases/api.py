@@ -65,6 +65,7 @@ VERBS: Mapping[CaseAction, Callable[..., object]] = {
     A.rate: verbs.rate_case,
     A.urge: partial(verbs.supervise, action=A.urge),
     A.escalate: partial(verbs.supervise, action=A.escalate),
+    A.instruct: verbs.instruct_case,
     A.request_extension: extensions.request_extension,
     A.approve_extension: partial(extensions.decide_extension, approve=True),
     A.reject_extension: partial(extensions.decide_extension, approve=False),

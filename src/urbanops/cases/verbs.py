@@ -444,3 +444,14 @@ def supervise(
     case = get_case(session, case_id, for_update=True)
     apply(session, case, action, actor=actor, now=now, note=note)
     return case
+
+
+def instruct_case(
+    session: Session, *, actor: Actor, now: datetime, case_id: int, note: str
+) -> Case:
+    """批示: a leader's written instruction on an open case, on its (staff) timeline; the
+    registry tells the unit the case is dispatched to."""
+    case = get_case(session, case_id, for_update=True)
+    note = require_text(A.instruct, "note", note)
+    apply(session, case, A.instruct, actor=actor, now=now, note=note)
+    return case

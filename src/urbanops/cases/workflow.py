@@ -55,6 +55,7 @@ class CaseAction(StrEnum):
     rate = "rate"
     urge = "urge"
     escalate = "escalate"
+    instruct = "instruct"  # 批示: a leader's written instruction on a case
     request_extension = "request_extension"
     approve_extension = "approve_extension"
     reject_extension = "reject_extension"
@@ -77,8 +78,8 @@ class Notify(StrEnum):
     """Who hears of an action (see `urbanops.notifications.service`)."""
 
     reporter = "reporter"  # the citizen who reported the case (in-app, SMS)
-    unit = "unit"  # the unit the case is dispatched to
-    leader = "leader"  # every active leader
+    unit = "unit"  # the staff of the unit the case is dispatched to
+    leader = "leader"  # the leader in charge of the case (`cases.supervision`)
 
 
 @dataclass(frozen=True)
@@ -329,7 +330,7 @@ _ACTIONS: tuple[ActionSpec, ...] = (
         _stay(CLOCKED),
         _staff({Role.shift_chief, Role.dispatcher, Role.leader}),
         public=False,
-        notify=frozenset({_U}),
+        notify=frozenset({_U, _L}),
         fields=(_NOTE,),
     ),
     ActionSpec(
@@ -341,6 +342,16 @@ _ACTIONS: tuple[ActionSpec, ...] = (
         public=False,
         notify=frozenset({_U, _L}),
         fields=(_NOTE,),
+    ),
+    ActionSpec(
+        A.instruct,
+        "批示",
+        "Instruction",
+        _stay(OPEN_STATUSES),
+        _staff({Role.leader}),
+        public=False,
+        notify=frozenset({_U}),
+        fields=(Field("note", "textarea", "批示内容", "Instruction", required=True),),
     ),
     ActionSpec(
         A.remind,

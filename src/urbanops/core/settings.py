@@ -6,6 +6,7 @@ No other module reads the environment.
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -76,6 +77,21 @@ class SmsSettings(BaseModel):
     gateway_token: str = ""
 
 
+class WechatSettings(BaseModel):
+    """Enterprise WeChat (企业微信) work messages to staff; no corp id: messages go to the log."""
+
+    corp_id: str = ""
+    corp_secret: str = ""
+    agent_id: int = 0  # the application that sends the messages
+    api_base: str = "https://qyapi.weixin.qq.com"
+
+
+class NotificationSettings(BaseModel):
+    # the unit managers' daily digest: when it is sent (platform time), on working days only
+    digest_at: time = time(8, 30)
+    digest_due_within_hours: float = Field(default=24.0, gt=0)
+
+
 class JobsSettings(BaseModel):
     """The job workers: how they show they are alive, and when their jobs are taken back."""
 
@@ -138,6 +154,8 @@ class Settings(BaseSettings):
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
     geo: GeoSettings = Field(default_factory=GeoSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
+    wechat: WechatSettings = Field(default_factory=WechatSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
 

@@ -1,1 +1,2 @@
-"""Notifications about cases (in-app inbox, SMS through a port), created by jobs after commit."""
+"""Notifications: the citizens' and the staff's in-app inboxes, SMS and enterprise WeChat
+ports, and the unit managers' daily digest; written by jobs, sent after commit."""

@@ -1,7 +1,9 @@
-"""Delivery of text messages through the SMS port, after commit, by the `send_sms` job.
+"""Delivery of text messages (SMS port) and enterprise WeChat work messages (WeChat port),
+after commit, by the `send_sms` and `send_wechat` jobs.
 
-`queue_sms` writes an `outbound_sms` row and its job's outbox row in the same transaction;
-`deliver_sms` (the job's body) sends a pending message once and records that it did.
+`queue_sms` / `queue_wechat` write an `outbound_sms` / `outbound_wechat` row and its job's
+outbox row in the same transaction; `deliver_sms` / `deliver_wechat` (the jobs' bodies) send a
+pending message once and record that they did. `queue_to_staff` picks a staff member's channel.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from urbanops.core import outbox
-from urbanops.notifications.models import OutboundSms
-from urbanops.notifications.ports import sms_sender
+from urbanops.notifications.models import OutboundSms, OutboundWechat, StaffContact
+from urbanops.notifications.ports import sms_sender, wechat_sender
 
 log = logging.getLogger(__name__)
 
 SEND_TASK = "notifications:send_sms"  # with `sms_id`
+WECHAT_TASK = "notifications:send_wechat"  # with `wechat_id`
 SIGNATURE = "【东莞城管】"
 
 
@@ -73,5 +76,41 @@ def deliver_sms(session: Session, sms_id: int, now: datetime) -> bool:
         log.warning("SMS %d expired before it could be sent", row.id)
         return False
     sms_sender().send(row.phone, row.text)
+    row.status, row.sent_at, row.text = "sent", now, ""
+    return True
+
+
+def queue_wechat(session: Session, *, userid: str, text: str, now: datetime) -> OutboundWechat:
+    """Record a work message to send and its job, in this transaction (sent after commit)."""
+    row = OutboundWechat(wecom_userid=userid, text=text, status="pending", created_at=now)
+    session.add(row)
+    outbox.add_for(session, WECHAT_TASK, row, "wechat_id")
+    return row
+
+
+def queue_to_staff(session: Session, user_id: int, text: str, *, now: datetime) -> str | None:
+    """Queue `text` to a staff member off the platform: a WeChat work message when they have a
+    WeChat user id, else a text message when they have a phone; the channel used, or None."""
+    contact = session.get(StaffContact, user_id)
+    if contact is None:
+        return None
+    if contact.wecom_userid:
+        queue_wechat(session, userid=contact.wecom_userid, text=text, now=now)
+        return "wechat"
+    if contact.phone:
+        queue_sms(session, phone=contact.phone, text=text, purpose="case", now=now)
+        return "sms"
+    return None
+
+
+def deliver_wechat(session: Session, wechat_id: int, now: datetime) -> bool:
+    """Send one pending work message; True when it was sent now (locked like `deliver_sms`:
+    at least once, never twice by two runs at the same time)."""
+    row = session.scalars(
+        select(OutboundWechat).where(OutboundWechat.id == wechat_id).with_for_update()
+    ).one_or_none()
+    if row is None or row.status != "pending":
+        return False
+    wechat_sender().send(row.wecom_userid, row.text)
     row.status, row.sent_at, row.text = "sent", now, ""
     return True

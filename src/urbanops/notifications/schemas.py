@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class NotificationOut(BaseModel):
@@ -14,3 +14,37 @@ class NotificationOut(BaseModel):
     body: str
     created_at: datetime
     read: bool
+
+
+class StaffNotificationOut(NotificationOut):
+    case_number: str | None = None
+
+
+class InboxPage(BaseModel):
+    """A page of a staff member's inbox, newest first, and how many are unread in all."""
+
+    items: list[StaffNotificationOut]
+    total: int
+    unread: int
+    page: int
+    page_size: int
+
+
+class ReadAllOut(BaseModel):
+    marked: int
+
+
+class ContactIn(BaseModel):
+    """Where I am reached off the platform; leave a field out (or empty) not to be."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    phone: str | None = Field(default=None, pattern=r"^(1[3-9][0-9]{9})?$")
+    wecom_userid: str | None = Field(
+        default=None, max_length=64, pattern=r"^[A-Za-z0-9_.@-]*$", description="企业微信 UserID"
+    )
+
+
+class ContactOut(BaseModel):
+    phone: str | None
+    wecom_userid: str | None

@@ -1,6 +1,7 @@
-"""Page routes: the landing page, the citizen app shell (a PWA), the console, the admin pages
-(`ADMIN_SECTIONS`: users, units, the responsibility matrix, time limits, holiday calendar,
-service stations, referral channels, API keys, the audit trail), the service worker, uploaded media, the pages' JavaScript modules and the front-end
+"""Page routes: the landing page, the citizen app shell (a PWA), the console, the leaders' page,
+the admin pages (`ADMIN_SECTIONS`: users, units, the responsibility matrix, time limits, holiday
+calendar, service stations, referral channels, API keys, the audit trail), the service worker,
+uploaded media, the pages' JavaScript modules and the front-end
 libraries installed by npm. The pages are plain JavaScript over /api/v1 (docs/DESIGN.md,
 "Front-end"); their templates only place the shell."""
 
@@ -61,6 +62,11 @@ def citizen_app(request: Request) -> HTMLResponse:
 @router.get("/console", response_class=HTMLResponse)
 def console(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "console/index.html", {"version": __version__})
+
+
+@router.get("/leader", response_class=HTMLResponse)
+def leader(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "leader/index.html", {"version": __version__})
 
 
 #: The administration's sections: (path, word key of page.js, label, template).

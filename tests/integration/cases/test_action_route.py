@@ -184,7 +184,7 @@ ON_DISPATCHED = {
     "t_chief": {"redispatch", "park", "urge", "escalate", "approve_extension", "reject_extension"},
     "t_dispatcher": {"redispatch", "park", "urge", "approve_extension", "reject_extension"},
     "t_inspector": set(),
-    "t_leader": {"urge", "escalate"},
+    "t_leader": {"urge", "escalate", "instruct"},
     "t_dongcheng": {"start", "return", "request_extension"},
     "allowed_humen_inspector": set(),  # sees the case as an inspector; not its unit's actions
     "allowed_admin": {
@@ -194,6 +194,7 @@ ON_DISPATCHED = {
         "park",
         "urge",
         "escalate",
+        "instruct",
         "request_extension",
         "approve_extension",
         "reject_extension",

@@ -17,14 +17,17 @@ import pytest
 from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.orm import sessionmaker
 
+from urbanops.areas.models import Unit
 from urbanops.cases.models import CaseEvent
 from urbanops.core.clock import utcnow
 from urbanops.core.jobs import retry_stalled
+from urbanops.identity.models import User
+from urbanops.identity.roles import Role
 from urbanops.notifications.models import Notification
 from urbanops.reports.models import ClassifierModel
 from urbanops.worker import job_app
 
-from ...factories import HUMEN, discard_case, report_case
+from ...factories import HUMEN, discard_case, report_case, staff_member
 
 URBANOPS = Path(sys.executable).with_name("urbanops")
 # a worker that beats every second is taken for dead after 3 s; stalled jobs looked for every 2 s
@@ -107,6 +110,9 @@ def test_a_job_whose_worker_is_killed_is_finished_by_another(
         first_job = c.scalar(text("SELECT coalesce(max(id), 0) FROM procrastinate_jobs")) or 0
         first_model = c.scalar(select(ClassifierModel.id).order_by(ClassifierModel.id.desc()))
         active_model = c.scalar(select(ClassifierModel.id).where(ClassifierModel.is_active))
+    with maker.begin() as s:  # the handler the dispatch's notification goes to
+        humen = s.scalar(select(Unit.id).where(Unit.code == "branch_441900121"))
+        handler = staff_member(s, "stalled_humen_handler", [Role.handler], unit_id=humen).id
     with maker.begin() as s:
         case_id = report_case(s, now=utcnow(), where=HUMEN).case.id
         dispatch = s.scalars(
@@ -155,11 +161,11 @@ def test_a_job_whose_worker_is_killed_is_finished_by_another(
             assert worker_id != dead_worker  # and run by the living worker
         with maker() as s:
             told = s.execute(
-                select(Notification.recipient_kind, Notification.channel).where(
-                    Notification.event_id == dispatch
-                )
+                select(
+                    Notification.recipient_kind, Notification.recipient_id, Notification.channel
+                ).where(Notification.event_id == dispatch)
             ).all()
-        assert [tuple(t) for t in told] == [("unit", "in_app")]  # once, not twice
+        assert [tuple(t) for t in told] == [("user", handler, "in_app")]  # once, not twice
     finally:
         holder.close()
         workers.stop_all()
@@ -170,6 +176,7 @@ def test_a_job_whose_worker_is_killed_is_finished_by_another(
                     text("DELETE FROM procrastinate_workers WHERE id = :w"), {"w": dead_worker}
                 )
             discard_case(s, case_id, now=utcnow())  # its rows stay: the timeline is append-only
+            s.execute(delete(User).where(User.id == handler))
             # a worker started at 03:30 Beijing time would have retrained the classifier
             if first_model is not None:
                 s.execute(delete(ClassifierModel).where(ClassifierModel.id > first_model))

@@ -1,6 +1,8 @@
-"""Who is told of an action, as the registry says: an escalation (提级) reaches the unit and
-every active leader, not a deactivated leader and not the reporter (it is not public); an urge
-(督办) reaches the unit only, whether a supervisor takes it or the deadline sweep does.
+"""Who is told of an action, as the registry says: the unit's staff in their own inboxes; an
+escalation (提级) and an urge (督办) also reach the leader in charge (here the city's leaders,
+none having a unit: not a deactivated one) and not the reporter (they are not public), whether
+a supervisor takes them or the deadline sweep does. Leaders of units are in
+`tests/integration/notifications/test_leader_in_charge.py`.
 
 The notification job is called as the worker calls it (`notify_case_event`) on the row the
 apply step queued in the outbox; the last tests run the real queue and worker on committed rows.
@@ -16,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from urbanops.areas.models import Unit
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.cases.sweep import sweep
 from urbanops.cases.timeline import NOTIFY_TASK
@@ -39,6 +42,7 @@ class Scene:
     reporter: Citizen
     leaders: set[int]  # the active leaders
     gone: int  # a deactivated leader
+    handler: int  # the handler of the case's unit (东城)
 
 
 @pytest.fixture
@@ -48,9 +52,9 @@ def scene(session: Session, staff: dict[str, Staff]) -> Scene:
     gone = staff_member(session, "told_leader_gone", [Role.leader], active=False)
     reporter = citizen(session, "13912340071", now=NOW)
     case = case_in_status(session, CaseStatus.dispatched, now=NOW, reporter=reporter)
-    leader = staff["leader"].actor.id
-    assert leader is not None and case.unit_id is not None
-    return Scene(case, reporter, {leader, both.id}, gone.id)
+    leader, handler = staff["leader"].actor.id, staff["dongcheng"].actor.id
+    assert leader is not None and handler is not None and case.unit_id is not None
+    return Scene(case, reporter, {leader, both.id}, gone.id, handler)
 
 
 def event(session: Session, case: Case, action: str) -> CaseEvent:
@@ -77,12 +81,18 @@ def run_job(session: Session, row: CaseEvent) -> Told:
 
 
 def every_active_leader(session: Session) -> set[int]:
-    return {u.id for u in session.scalars(select(User)) if u.is_active and Role.leader in u.roles}
+    """The city's leaders (active, without a unit): in charge of a case whose unit and town
+    have no leader of their own."""
+    return {
+        u.id
+        for u in session.scalars(select(User))
+        if u.is_active and Role.leader in u.roles and u.unit_id is None
+    }
 
 
 def unit(scene: Scene) -> Told:
-    assert scene.case.unit_id is not None
-    return {("unit", scene.case.unit_id)}
+    """The staff of the case's unit: its one handler (the other towns' handlers are not)."""
+    return {("user", scene.handler)}
 
 
 def test_the_reporter_does_hear_of_public_steps(session: Session, scene: Scene) -> None:
@@ -108,7 +118,7 @@ def test_an_escalation_by_a_shift_chief_tells_the_unit_and_every_active_leader(
     assert ("citizen", scene.reporter.id) not in told
 
 
-def test_an_urge_by_a_dispatcher_tells_the_unit_only(
+def test_an_urge_by_a_dispatcher_tells_the_unit_and_the_leaders_in_charge(
     session: Session, client: TestClient, scene: Scene
 ) -> None:
     r = client.post(
@@ -117,7 +127,8 @@ def test_an_urge_by_a_dispatcher_tells_the_unit_only(
         headers=token(client, "t_dispatcher"),
     )
     assert r.status_code == 200, r.text
-    assert run_job(session, event(session, scene.case, "urge")) == unit(scene)
+    leaders = {("user", uid) for uid in every_active_leader(session)}
+    assert run_job(session, event(session, scene.case, "urge")) == unit(scene) | leaders
 
 
 def test_the_sweeps_urge_and_escalation_tell_the_same_people(
@@ -127,8 +138,8 @@ def test_the_sweeps_urge_and_escalation_tell_the_same_people(
     session.flush()
     urge, escalate = event(session, scene.case, "urge"), event(session, scene.case, "escalate")
     assert urge.actor_kind == escalate.actor_kind == "system"
-    assert run_job(session, urge) == unit(scene)
     leaders = {("user", uid) for uid in every_active_leader(session)}
+    assert run_job(session, urge) == unit(scene) | leaders
     assert {uid for _, uid in leaders} >= scene.leaders
     assert run_job(session, escalate) == unit(scene) | leaders
     for step in ("remind", "mark_overdue"):
@@ -138,16 +149,24 @@ def test_the_sweeps_urge_and_escalation_tell_the_same_people(
 # --- through the real queue: the outbox drained into jobs, run by a worker ---
 
 
-def test_a_worker_turns_a_committed_dispatch_into_the_units_notification(
+def test_a_worker_turns_a_committed_dispatch_into_the_unit_handlers_notification(
     committed: sessionmaker[Session],
 ) -> None:
-    # the real time: the worker's periodic deadline sweep must find nothing due yet
-    with committed_case(committed, CaseStatus.dispatched, now=utcnow(), where=HUMEN) as case_id:
-        work_off_jobs()
-        with committed() as s:
-            rows = s.scalars(select(Notification).where(Notification.case_id == case_id)).all()
-            assert [(n.recipient_kind, n.channel) for n in rows] == [("unit", "in_app")]
-            assert "派遣" in rows[0].title
+    with committed.begin() as s:
+        humen = s.scalar(select(Unit.id).where(Unit.code == "branch_441900121"))
+        handler = staff_member(s, "told_humen_handler", [Role.handler], unit_id=humen).id
+    try:
+        # the real time: the worker's periodic deadline sweep must find nothing due yet
+        with committed_case(committed, CaseStatus.dispatched, now=utcnow(), where=HUMEN) as cid:
+            work_off_jobs()
+            with committed() as s:
+                rows = s.scalars(select(Notification).where(Notification.case_id == cid)).all()
+                told = [(n.recipient_kind, n.recipient_id, n.channel) for n in rows]
+                assert told == [("user", handler, "in_app")]
+                assert "派遣" in rows[0].title
+    finally:
+        with committed.begin() as s:
+            s.execute(text("DELETE FROM app_user WHERE id = :id"), {"id": handler})
 
 
 def test_a_worker_tells_every_active_leader_of_the_sweeps_escalation(
@@ -180,10 +199,11 @@ def test_a_worker_tells_every_active_leader_of_the_sweeps_escalation(
                     )
                 )
                 told = {(kind, rid) for kind, rid in found}
-                unit_id, leaders = case.unit_id, every_active_leader(s)
+                leaders = every_active_leader(s)
         assert {ids["leader"], ids["leader_chief"]} <= leaders
         assert ids["leader_gone"] not in leaders and ids["dispatcher"] not in leaders
-        assert told == {("unit", unit_id)} | {("user", uid) for uid in leaders}
+        assert {("user", uid) for uid in leaders} <= told
+        assert not {("user", ids["leader_gone"]), ("user", ids["dispatcher"])} & told
     finally:
         with committed.begin() as s:
             s.execute(

@@ -71,6 +71,7 @@ DESIGNED_EVENTS: dict[str, set[str]] = {
     "rate": {"closed"},
     "urge": RUNNING,
     "escalate": RUNNING | {"parked"},
+    "instruct": OPEN,
     "remind": RUNNING,
     "mark_overdue": RUNNING,
     "request_extension": EXTENDABLE,
@@ -103,6 +104,7 @@ DESIGNED_ROLES: dict[str, set[str]] = {
     "rate": {"intake_clerk", "citizen"},
     "urge": {"shift_chief", "dispatcher", "leader"},
     "escalate": {"shift_chief", "leader"},
+    "instruct": {"leader"},
     "request_extension": UNIT,
     "approve_extension": DISPATCH,
     "reject_extension": DISPATCH,
@@ -118,6 +120,7 @@ DESIGNED_ROLES: dict[str, set[str]] = {
 DESIGNED_PRIVATE = {
     "urge",
     "escalate",
+    "instruct",
     "remind",
     "mark_overdue",
     "request_extension",
@@ -139,8 +142,9 @@ DESIGNED_NOTIFY: dict[str, set[str]] = {
     "void": {"reporter"},
     "refer": {"reporter"},
     "support": {"reporter"},
-    "urge": {"unit"},
+    "urge": {"unit", "leader"},
     "escalate": {"unit", "leader"},
+    "instruct": {"unit"},
     "remind": {"unit"},
     "mark_overdue": {"unit"},
     "approve_extension": {"unit"},
@@ -159,6 +163,7 @@ DESIGNED_REQUIRED: dict[str, set[str]] = {
     "refer": {"channel"},
     "rate": {"rating"},
     "request_extension": {"amount", "reason"},
+    "instruct": {"note"},
 }
 
 DESIGNED_STAGES = {
