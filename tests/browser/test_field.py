@@ -279,4 +279,8 @@ def test_area_chief_sees_the_communities_cases_read_only(
     chief.click("#lang")
     expect(chief.locator("#back")).to_have_text("‹ Back to tasks")
     chief.screenshot(path=str(SHOTS / "field-area-case-en.png"), full_page=True)
+    chief.set_viewport_size({"width": 1440, "height": 900})  # usable on a desktop too
+    chief.click("#back")
+    expect(chief.locator(f"#tasks li:has-text('{number}')")).to_be_visible()
+    chief.screenshot(path=str(SHOTS / "field-desktop-en.png"))
     assert chief.errors == []  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from urbanops.cases.models import ActionRequest, Case, CaseEvent
 from urbanops.cases.workflow import CaseStatus
+from urbanops.core.geo import Datum, from_wgs84
 
 from ...factories import HUMEN, case_in_status
 from ..conftest import NOW, Staff, token
@@ -25,6 +26,12 @@ def events(session: Session, case_id: int, action: str | None = None) -> int:
     q = select(func.count(CaseEvent.id)).where(CaseEvent.case_id == case_id)
     if action:
         q = q.where(CaseEvent.action == action)
+    return session.scalar(q) or 0
+
+
+def keys(session: Session, case_id: int) -> int:
+    """How many idempotency keys are kept for the case's actions."""
+    q = select(func.count()).select_from(ActionRequest).where(ActionRequest.case_id == case_id)
     return session.scalar(q) or 0
 
 
@@ -53,6 +60,10 @@ def test_a_handler_submits_before_and_after_photos_and_the_citizen_sees_them_apa
     assert row["action"] == "submit_result"
     assert row["attachments"] == [after["url"], before["url"]]
     assert row["before_photos"] == [before["url"]]
+    # navigation apps take their own datums: the point converted where it leaves the server
+    points = r.json()["map_points"]
+    assert points["gcj02"] == list(from_wgs84(case.lat, case.lon, Datum.gcj02))
+    assert points["bd09"] == list(from_wgs84(case.lat, case.lon, Datum.bd09))
     seen = client.get(f"/api/v1/citizen/cases/{case.id}", headers=citizen_headers).json()
     assert seen["after_photos"] == [after["url"]]
     assert before["url"] in seen["before_photos"] and after["url"] not in seen["before_photos"]
@@ -92,7 +103,7 @@ def test_a_refused_action_keeps_no_key_and_can_be_corrected(
 
     refused = client.post(url, json={"note": "  "}, headers=handler)
     assert refused.status_code == 422 and refused.json()["field"] == "note"
-    assert session.scalar(select(func.count()).select_from(ActionRequest)) == 0
+    assert keys(session, case.id) == 0
 
     done = client.post(url, json={"note": "已清理"}, headers=handler)
     assert done.status_code == 200, done.text
@@ -138,4 +149,4 @@ def test_a_handler_of_another_town_can_neither_act_nor_attach_photos(
     assert case.id not in {c["id"] for c in listed.json()["items"]}
     session.refresh(case)
     assert case.status == S.in_progress and events(session, case.id) == before
-    assert session.scalar(select(func.count()).select_from(ActionRequest)) == 0
+    assert keys(session, case.id) == 0

@@ -3,7 +3,7 @@
 /* global shellWorker */
 importScripts("/static/app/shared/shell_sw.js");
 
-const MODULES = ["app", "auth", "form", "i18n", "outbox", "place", "tasks"].map(
+const MODULES = ["app", "auth", "case", "form", "i18n", "outbox", "place", "state", "tasks"].map(
   (name) => `/static/app/field/${name}.js`,
 );
 const SHARED = ["html", "idb", "net", "thumbs", "workflow"].map(

@@ -30,7 +30,8 @@ export const listsFor = (roles) => LISTS.filter((l) => l.roles.some((r) => roles
 /** The statuses a list shows: where its actions may be taken, or every open status but the
     triage queue's (a case not yet accepted belongs to no area's work yet). */
 export function statusesOf(list, workflow) {
-  if (list.open) return workflow.statuses.filter((s) => s.open && s.stage).map((s) => s.code);
+  if (list.open)
+    return workflow.statuses.filter((s) => s.open && s.code !== workflow.triage).map((s) => s.code);
   const out = new Set();
   for (const code of list.actions) {
     const spec = workflow.action(code);
