@@ -284,3 +284,39 @@ def test_area_chief_sees_the_communities_cases_read_only(
     expect(chief.locator(f"#tasks li:has-text('{number}')")).to_be_visible()
     chief.screenshot(path=str(SHOTS / "field-desktop-en.png"))
     assert chief.errors == []  # type: ignore[attr-defined]
+
+
+def test_an_extension_request_asks_for_its_reason_and_a_return_sends_the_case_back(
+    phone_page: Page,
+    phone: BrowserContext,
+    tmp_path: Path,
+    engine: Engine,
+    accounts: dict[str, str],
+) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    sign_in(phone_page, "13600000094")
+    number = report(phone_page, tmp_path, "商铺门口有人摆摊卖小吃")
+    case = case_row(engine, number)
+    handler = field_sign_in(phone, accounts["handler"])
+    task(handler, number)
+
+    handler.click("#actions [data-action=request_extension]")
+    extension = handler.locator("form[data-form=request_extension]")
+    extension.locator("input[name=amount]").fill("2")
+    extension.locator("button.primary").click()  # no reason: named under its field
+    expect(extension.locator("[data-field=reason] .error")).to_have_text("请填写延期理由")
+    extension.locator("textarea[name=reason]").fill("需协调市场监管部门联合处置")
+    handler.screenshot(path=str(SHOTS / "field-extension.png"), full_page=True)
+    extension.locator("button.primary").click()
+    expect(handler.locator("#toast")).to_contain_text("申请延期")
+    requested = events(engine, case.id, "request_extension")
+    assert len(requested) == 1 and requested[0].data["amount"] == 2
+
+    handler.click("#actions [data-action=return]")
+    back = handler.locator("form[data-form=return]")
+    back.locator("textarea[name=reason]").fill("属于市场监管部门职责")
+    back.locator("button.primary").click()
+    expect(handler.locator("#task-status")).to_have_text("已退回")
+    expect(handler.locator("#actions [data-action]")).to_have_count(0)
+    assert case_row(engine, number).status == "returned"
+    assert handler.errors == []  # type: ignore[attr-defined]
