@@ -31,12 +31,11 @@ TANGXIA = {"latitude": 22.8006, "longitude": 114.0719}  # where the citizen repo
 
 @pytest.fixture(scope="module")
 def accounts(engine: Engine) -> dict[str, str]:
-    """A handler of 塘厦城管分局, an inspector and an area chief (committed), by role."""
+    """A handler of 塘厦城管分局 and an inspector (committed), by role."""
     suffix = uuid.uuid4().hex[:6]
     specs = {
         "handler": ([Role.handler], "branch_441900116"),
         "inspector": ([Role.inspector], None),
-        "area_chief": ([Role.area_chief], "branch_441900116"),
     }
     names = {}
     with sessionmaker(engine).begin() as s:
@@ -264,12 +263,23 @@ def test_area_chief_sees_the_communities_cases_read_only(
     phone: BrowserContext,
     tmp_path: Path,
     engine: Engine,
-    accounts: dict[str, str],
 ) -> None:
     SHOTS.mkdir(exist_ok=True)
     sign_in(phone_page, "13600000093")
     number = report(phone_page, tmp_path, "小区门口有人占道摆摊卖菜")
-    chief = field_sign_in(phone, accounts["area_chief"])
+    case = case_row(engine, number)
+    assert case.community_code is not None
+    username = f"f_chief_{uuid.uuid4().hex[:6]}"
+    with sessionmaker(engine).begin() as s:  # a 片长 whose patch is the case's community
+        identity.create_user(
+            s,
+            username=username,
+            password=PASSWORD,
+            display_name="片长",
+            roles=[Role.area_chief],
+            communities=[case.community_code],
+        )
+    chief = field_sign_in(phone, username)
     expect(chief.locator("#tabs button.on")).to_have_text("片区案件")
     chief.screenshot(path=str(SHOTS / "field-area.png"), full_page=True)
     task(chief, number)

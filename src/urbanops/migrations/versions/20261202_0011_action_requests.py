@@ -1,7 +1,7 @@
 """idempotent staff actions: the answer to each action sent with an Idempotency-Key
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0015
 Create Date: 2026-12-02 00:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

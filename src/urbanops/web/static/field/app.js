@@ -64,7 +64,7 @@ async function start() {
   state.matters = new Map(matters.map((m) => [m.code, m.name]));
   state.lists = listsFor(state.me.roles);
   state.list = state.lists[0] || null;
-  $("#who").textContent = state.me.name;
+  $("#who").textContent = [state.me.name, state.me.unit_name].filter(Boolean).join(" · ");
   renderTabs();
   show("list");
   await refreshList();
