@@ -268,16 +268,16 @@ def test_area_chief_sees_the_communities_cases_read_only(
     sign_in(phone_page, "13600000093")
     number = report(phone_page, tmp_path, "小区门口有人占道摆摊卖菜")
     case = case_row(engine, number)
-    assert case.community_code is not None
+    assert case.grid_cell_code is not None
     username = f"f_chief_{uuid.uuid4().hex[:6]}"
-    with sessionmaker(engine).begin() as s:  # a 片长 whose patch is the case's community
+    with sessionmaker(engine).begin() as s:  # a 片长 whose patch is the case's grid cell
         identity.create_user(
             s,
             username=username,
             password=PASSWORD,
             display_name="片长",
             roles=[Role.area_chief],
-            communities=[case.community_code],
+            grid_cells=[case.grid_cell_code],
         )
     chief = field_sign_in(phone, username)
     expect(chief.locator("#tabs button.on")).to_have_text("片区案件")
