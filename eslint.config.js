@@ -36,8 +36,8 @@ export default [
     },
   },
   {
-    // the service worker is a classic script with its own globals
-    files: [`${STATIC}/m/sw.js`],
+    // the service workers are classic scripts with their own globals
+    files: [`${STATIC}/m/sw.js`, `${STATIC}/field/sw.js`, `${STATIC}/shared/shell_sw.js`],
     languageOptions: { sourceType: "script", globals: { ...globals.serviceworker } },
   },
   {

@@ -8,11 +8,11 @@ from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from urbanops.cases import casemap, exports, extensions, listing, queries, verbs
+from urbanops.cases import casemap, exports, extensions, idempotency, listing, queries, verbs
 from urbanops.cases.filters import FILTER_PARAMS, FilterDep, SortParam, refuse_unknown
 from urbanops.cases.lifecycle import workflow_document
 from urbanops.cases.listing import Sort
@@ -253,7 +253,15 @@ def case_action(
     actor: StaffDep,
     case_id: DbId,
     action: str,
+    response: Response,
     body: ActionIn | None = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="the same key again answers as the first time and takes no second action",
+        ),
+    ] = None,
 ) -> CaseDetail:
     """Take one action on a case (the fields it needs: `GET /api/v1/workflow`)."""
     try:
@@ -268,9 +276,26 @@ def case_action(
             extra={"actions": sorted(str(a) for a in API_ACTIONS)},
         )
     arguments = action_arguments(verb, body or ActionIn())
-    VERBS[verb](session, actor=actor, now=now, case_id=case_id, **arguments)
-    session.flush()
-    return queries.case_detail(session, actor, case_id)
+
+    def take() -> CaseDetail:
+        VERBS[verb](session, actor=actor, now=now, case_id=case_id, **arguments)
+        session.flush()
+        return queries.case_detail(session, actor, case_id)
+
+    answer, replayed = idempotency.once(
+        session,
+        actor=actor,
+        now=now,
+        key=idempotency_key,
+        case_id=case_id,
+        action=str(verb),
+        arguments=arguments,
+        take=take,
+        answer_type=CaseDetail,
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return answer
 
 
 @router.get("/{case_id}/reports", response_model=list[CaseReportOut])

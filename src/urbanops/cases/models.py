@@ -185,3 +185,17 @@ class ExtensionRequest(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class ActionRequest(Base):
+    """A staff action sent with an `Idempotency-Key` header: its answer, so that the same key
+    again (a phone's outbox retrying after a lost answer) gets the same answer and takes no
+    second action. `key` is the caller's key qualified by who sent it."""
+
+    __tablename__ = "action_request"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    action: Mapped[str] = mapped_column(String(24))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of case, action and body
+    created_at: Mapped[datetime]
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

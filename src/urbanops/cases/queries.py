@@ -10,6 +10,7 @@ unit nor communities, sees nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from urbanops.cases.workflow import (
 from urbanops.catalogue import service as catalogue
 from urbanops.catalogue.models import Channel
 from urbanops.core.errors import NotFound, PermissionDenied
+from urbanops.core.geo import Datum, from_wgs84
 from urbanops.identity.citizens import mask_phone
 from urbanops.identity.models import Citizen
 from urbanops.identity.roles import Actor, ActorKind, Role
@@ -185,13 +187,30 @@ def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
         for a in allowed_actions(CaseStatus(case.status))
         if a in API_ACTIONS and may(actor, case, a)
     ]
+    detail.map_points = {
+        str(d): from_wgs84(case.lat, case.lon, d) for d in (Datum.gcj02, Datum.bd09)
+    }
     detail.timeline = []
     for e in timeline.events:
         event = EventOut.model_validate(e)
         event.action_label = label(e.action)
         event.attachments = list(media_urls(e.attachments))  # photo ids kept, URLs shown
+        event.before_photos = media_urls(before_photo_refs(e))
         detail.timeline.append(event)
     return detail
+
+
+def before_photo_refs(event: CaseEvent) -> list[Any]:
+    """The photos of a timeline row that show the spot before the work (`submit_result`'s
+    `before_photos`); its other attachments are the result."""
+    refs = (event.data or {}).get("before_photos")
+    return list(refs) if isinstance(refs, list) else []
+
+
+def after_photo_refs(event: CaseEvent) -> list[Any]:
+    """A timeline row's attachments but its before photos."""
+    before = set(before_photo_refs(event))
+    return [ref for ref in event.attachments or () if ref not in before]
 
 
 def channel_names(session: Session, *codes: str | None) -> dict[str, tuple[str, str]]:

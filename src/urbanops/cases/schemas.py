@@ -63,6 +63,8 @@ class EventOut(BaseModel):
     note: str
     data: dict[str, Any]
     attachments: list[Any]
+    # submit_result: which of `attachments` show the spot before the work (the rest: after)
+    before_photos: list[str] = []
     public: bool
 
 
@@ -75,6 +77,9 @@ class CaseDetail(CaseOut):
     channel_name_zh: str | None = None
     channel_name_en: str | None = None
     allowed_actions: list[str] = []
+    # the case's point in the datums of Chinese map apps (高德: gcj02, 百度: bd09), [lat, lon],
+    # for navigation links; `lat`/`lon` are WGS-84
+    map_points: dict[str, tuple[float, float]] = {}
     timeline: list[EventOut] = []
 
 
@@ -147,7 +152,13 @@ class ActionIn(BaseModel):
     photos: list[Annotated[Line, Field(max_length=2048)]] = Field(
         default_factory=list,
         max_length=9,
-        description="ids of photos uploaded with POST /api/v1/photos (or by the citizen)",
+        description="ids of photos uploaded with POST /api/v1/photos (or by the citizen); "
+        "on submit_result, the photos after the work",
+    )
+    before_photos: list[Annotated[Line, Field(max_length=2048)]] = Field(
+        default_factory=list,
+        max_length=9,
+        description="submit_result: ids of photos of the spot before the work",
     )
 
 

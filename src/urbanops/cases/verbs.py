@@ -45,11 +45,13 @@ def require_text(action: CaseAction, field: str, text: str) -> str:
     return text
 
 
-def _photos(session: Session, actor: Actor, photos: Sequence[Any]) -> list[str]:
+def _photos(
+    session: Session, actor: Actor, photos: Sequence[Any], field: str = "photos"
+) -> list[str]:
     """A verb's photos as the ids the timeline keeps: staff may attach any photo uploaded here,
     a citizen only their own; anything else is refused naming the field."""
     citizen_id = actor.id if actor.kind is ActorKind.citizen else None
-    return photo_refs(session, photos, field="photos", citizen_id=citizen_id)
+    return photo_refs(session, photos, field=field, citizen_id=citizen_id)
 
 
 def accept_case(
@@ -227,11 +229,25 @@ def submit_result(
     case_id: int,
     note: str,
     photos: Sequence[Any] = (),
+    before_photos: Sequence[Any] = (),
 ) -> Case:
-    refs = _photos(session, actor, photos)
+    """处置反馈: what was done, with photos after the work (`photos`) and of the spot before it
+    (`before_photos`). The timeline row attaches both, after photos first; its data names the
+    before photos, so that the citizen's 处置前 / 处置后 and the staff's view can tell them apart."""
+    after = _photos(session, actor, photos)
+    before = _photos(session, actor, before_photos, field="before_photos")
     case = get_case(session, case_id, for_update=True)
     note = require_text(A.submit_result, "note", note)
-    apply(session, case, A.submit_result, actor=actor, now=now, note=note, attachments=refs)
+    apply(
+        session,
+        case,
+        A.submit_result,
+        actor=actor,
+        now=now,
+        note=note,
+        data={"before_photos": before} if before else None,
+        attachments=after + [p for p in before if p not in after],
+    )
     return case
 
 

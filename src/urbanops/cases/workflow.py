@@ -238,7 +238,11 @@ _ACTIONS: tuple[ActionSpec, ...] = (
         {S.in_progress: S.awaiting_verification},
         _UNIT,
         notify=frozenset({_R}),
-        fields=(Field("note", "textarea", "处置情况说明", "What was done", required=True), _PHOTOS),
+        fields=(
+            Field("note", "textarea", "处置情况说明", "What was done", required=True),
+            Field("before_photos", "photos", "处置前照片", "Before photos"),
+            Field("photos", "photos", "处置后照片", "After photos"),
+        ),
     ),
     ActionSpec(
         A.verify,

@@ -92,14 +92,16 @@ def citizen_case(
         select(Report).where(Report.case_id == case.id).order_by(Report.id)
     ).all()
     before = [m for r in reports for m in photos.media_urls(r.media)]
+    handler_before: list[str] = []
     after: list[str] = []
     items = []
     for e in timeline.events:
         if not _shown(e.action):
             continue
         shown = photos.media_urls(e.attachments)  # photo ids kept, URLs shown
-        if e.action == A.submit_result:
-            after = shown
+        if e.action == A.submit_result:  # the latest result's: 处置前 beside the report's
+            handler_before = photos.media_urls(case_queries.before_photo_refs(e))
+            after = photos.media_urls(case_queries.after_photo_refs(e))
         note = e.note if e.action in CITIZEN_NOTES else ""
         items.append(
             TimelineItem(at=e.at, action=e.action, label=label(e.action), note=note, photos=shown)
@@ -123,7 +125,7 @@ def citizen_case(
         reported_at=case.reported_at,
         due_at=case.due_at,
         closed_at=case.closed_at,
-        before_photos=before,
+        before_photos=before + handler_before,
         after_photos=after,
         timeline=items,
         supporters=case.supporters,

@@ -1,9 +1,9 @@
-"""Page routes: the landing page, the citizen app shell (a PWA), the console, the leaders' page,
-the admin pages (`ADMIN_SECTIONS`: users, units, the responsibility matrix, time limits, holiday
-calendar, service stations, referral channels, API keys, the audit trail), the service worker,
-uploaded media, the pages' JavaScript modules and the front-end
-libraries installed by npm. The pages are plain JavaScript over /api/v1 (docs/DESIGN.md,
-"Front-end"); their templates only place the shell."""
+"""Page routes: the landing page, the citizen app shell (a PWA), the console, the field app (a
+PWA, 掌上办案), the leaders' page, the admin pages (`ADMIN_SECTIONS`: users, units, the
+responsibility matrix, time limits, holiday calendar, service stations, referral channels, API
+keys, the audit trail), the service workers, uploaded media, the pages' JavaScript modules and
+the front-end libraries installed by npm. The pages are plain JavaScript over /api/v1
+(docs/DESIGN.md, "Front-end"); their templates only place the shell."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -67,6 +67,36 @@ def console(request: Request) -> HTMLResponse:
 @router.get("/leader", response_class=HTMLResponse)
 def leader(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "leader/index.html", {"version": __version__})
+
+
+@router.get("/field")
+def field_app_root() -> RedirectResponse:
+    # the app lives under /field/, the scope of its service worker
+    return RedirectResponse("/field/", status_code=308)
+
+
+@router.get("/field/", response_class=HTMLResponse)
+def field_app(request: Request) -> HTMLResponse:
+    """掌上办案: the phone of handlers, inspectors and area chiefs (a PWA)."""
+    return templates.TemplateResponse(request, "field/index.html", {"version": __version__})
+
+
+@router.get("/field/manifest.webmanifest")
+def field_manifest() -> FileResponse:
+    return FileResponse(
+        HERE / "static" / "field" / "manifest.webmanifest",
+        media_type="application/manifest+json",
+    )
+
+
+@router.get("/field/sw.js")
+def field_service_worker() -> FileResponse:
+    # served from /field/ so that its scope is the app
+    return FileResponse(
+        HERE / "static" / "field" / "sw.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 #: The administration's sections: (path, word key of page.js, label, template).

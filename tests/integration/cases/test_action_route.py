@@ -62,6 +62,7 @@ def values(session: Session, unit_ids: dict[str, int], target: Case) -> dict[str
         "amount": 1,
         "unit": "working_days",
         "photos": [],
+        "before_photos": [],
         "channel": "hrss",
         "reply": "已转人社部门",
     }

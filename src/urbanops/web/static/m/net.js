@@ -1,15 +1,9 @@
 /* The citizen app's requests to /api/v1 (session cookie, the citizen's language), and what to
    do when one fails. */
+import { ApiError, failureKind, isNetworkError } from "../shared/net.js";
 import { lang, t } from "./i18n.js";
 
-/** An answer that was not 2xx: its status and problem+json body. */
-export class ApiError extends Error {
-  constructor(status, body) {
-    super(body.detail || body.title || `HTTP ${status}`);
-    this.status = status;
-    this.body = body;
-  }
-}
+export { ApiError, isNetworkError };
 
 /** JSON from `path`; `opts.body` goes as JSON unless it is FormData. Throws ApiError, or a
     TypeError when the network is down. */
@@ -35,19 +29,15 @@ export async function api(path, opts = {}) {
   return data;
 }
 
-export const isNetworkError = (e) => !(e instanceof ApiError);
 export const errorText = (e) => (isNetworkError(e) ? t("no_network") : e.message);
 
 /* What to do with a failed send: "retry" (network, 408/425/429, 5xx: try again later), "auth"
    (signed out: keep it until signed in), "sent" (409: the idempotency key was already used, so
    the report is in), or "rejected" (any other 4xx: the citizen must change it). */
 export function outcomeOf(e) {
-  if (isNetworkError(e)) return "retry";
-  const s = e.status;
-  if (s === 401) return "auth";
-  if (s === 409) return "sent";
-  if (s === 408 || s === 425 || s === 429 || s >= 500) return "retry";
-  return "rejected";
+  const kind = failureKind(e);
+  if (kind === "network") return "retry";
+  return kind === "conflict" ? "sent" : kind;
 }
 
 /** A photo uploaded for a report or a dispute: {id, url, thumb_url, gps?}. */
