@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from urbanops.cases import extensions, queries, verbs
+from urbanops.cases import extensions, nearby, queries, verbs
 from urbanops.cases.lifecycle import workflow_document
 from urbanops.cases.schemas import (
     ActionIn,
+    CandidateOut,
     CaseDetail,
     CaseOut,
     CasePage,
@@ -25,6 +26,7 @@ from urbanops.cases.workflow import (
     CaseAction,
     CaseStatus,
 )
+from urbanops.catalogue import service as catalogue
 from urbanops.core.errors import InvalidInput, NotFound
 from urbanops.core.types import DbId, IntId, Line, SaneDatetime
 from urbanops.core.web import PROBLEM_RESPONSES, NowDep, SessionDep
@@ -174,6 +176,20 @@ def case_action(
     VERBS[verb](session, actor=actor, now=now, case_id=case_id, **arguments)
     session.flush()
     return queries.case_detail(session, actor, case_id)
+
+
+@router.get("/{case_id}/merge-candidates", response_model=list[CandidateOut])
+def merge_candidates(session: SessionDep, actor: StaffDep, case_id: DbId) -> list[CandidateOut]:
+    """Open cases nearby (same matter class, within 200 m, recent) this one may be merged into."""
+    names = catalogue.snapshot(session).matters
+    out = []
+    for c in nearby.merge_candidates(session, actor, case_id):
+        item = CandidateOut.model_validate(
+            {**case_out(c.case).model_dump(), "distance_m": round(c.distance_m, 1)}
+        )
+        item.matter_name = names[c.case.matter_code].name if c.case.matter_code in names else None
+        out.append(item)
+    return out
 
 
 @router.get("/{case_id}/reports", response_model=list[CaseReportOut])

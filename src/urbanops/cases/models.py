@@ -52,6 +52,8 @@ class Case(Base):
         Index("ix_case_unit_status", "unit_id", "status"),
         Index("ix_case_h3_matter", "h3_cell", "matter_code"),
         Index("ix_case_reported_at", "reported_at"),
+        # the triage queue alone, which the live stream polls (cases.triage)
+        Index("ix_case_triage", "id", postgresql_where=text("status = 'reported'")),
     )
 
     __mapper_args__ = {"eager_defaults": True}
@@ -144,3 +146,19 @@ class ExtensionRequest(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class ReplyTemplate(Base):
+    """A reply an operator inserts into an action's note: for one matter (or every matter,
+    `matter_code` None) in one status (or every status). The matter is checked against the
+    catalogue when a template is written, not by a key, so that the seeded ones need no
+    catalogue loaded before the migration."""
+
+    __tablename__ = "reply_template"
+    __table_args__ = (Index("ix_reply_template_matter_status", "matter_code", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_code: Mapped[str | None] = mapped_column(String(5))
+    status: Mapped[str | None] = mapped_column(String(24))
+    title: Mapped[str] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
