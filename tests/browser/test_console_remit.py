@@ -215,7 +215,8 @@ def test_the_clerk_overrides_the_model_by_accepting(
     expect(page.locator("#detail [data-fact=in_remit]")).to_have_text("31%")
     page.click("#detail [data-act=accept]")
     form = page.locator("#act-form form[data-form=accept]")
-    form.locator("[name=matter_code]").fill("06042")
+    form.locator(".matter-q").fill("06042")
+    form.locator(".matter-results li[data-code='06042']").click()
     form.locator("button").click()
     accepted = STATUSES[CaseStatus.accepted].label_zh
     detail = page.locator("#detail")
