@@ -251,10 +251,12 @@ async function formContext(spec, c, ctx) {
     wants("case_number") ? api(`/api/v1/cases/${c.id}/merge-candidates`).catch(() => []) : null,
     texts ? api(`/api/v1/reply-templates?${q}`).catch(() => []) : [],
   ]);
+  // a case without a matter gets the templates for every matter alone
+  const fitting = (templates || []).filter((tpl) => c.matter_code || tpl.matter_code == null);
   const values = Object.fromEntries(
     spec.fields.filter((f) => f.kind === "channel").map((f) => [f.name, c.suspected_channel]),
   );
-  return { ...ctx, candidates, templates, values, description: c.description, api };
+  return { ...ctx, candidates, templates: fitting, values, description: c.description, api };
 }
 
 /** The form of action `spec` on case `c`; sent, the case is drawn again. */

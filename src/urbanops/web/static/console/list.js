@@ -9,7 +9,7 @@
 import { html } from "../shared/html.js";
 import { api, download } from "./api.js";
 import { remitBadge } from "./remit.js";
-import { currentLang, sourceLabel, t } from "./words.js";
+import { currentLang, sourceLabel, sources, t } from "./words.js";
 
 const $ = (s) => document.querySelector(s);
 const SHANGHAI = "+08:00";
@@ -111,9 +111,7 @@ export class CaseList {
     );
     keep(
       $("#f-source"),
-      ["citizen", "inspector", "hotline", "camera", "api", "open311", "staff", "enterprise"].map(
-        (s) => [s, sourceLabel(s)],
-      ),
+      sources().map((s) => [s, sourceLabel(s)]),
     );
     $("#f-matters").innerHTML =
       html`${matters.map((m) => html`<option value="${m.code} ${m.name}"></option>`)}`;

@@ -47,12 +47,12 @@ function townLayer(doc) {
   });
 }
 
-/** A small map of one case: its point over the town outlines. */
+/** A small map of one case: its point over its town's grid cells and communities. */
 export async function smallMap(el, c) {
   if (!el || c.lat == null) return;
   const m = base(el, { zoomControl: false, dragging: true, scrollWheelZoom: false });
   m.setView([c.lat, c.lon], 15);
-  L.circleMarker([c.lat, c.lon], {
+  const point = L.circleMarker([c.lat, c.lon], {
     radius: 7,
     color: "#b3261e",
     weight: 2,
@@ -60,6 +60,11 @@ export async function smallMap(el, c) {
   }).addTo(m);
   try {
     townLayer(await townsGeojson()).addTo(m);
+    if (c.town_code) {
+      const inner = await townOutlines(c.town_code);
+      L.geoJSON(inner, { interactive: false, style: outlineStyle }).addTo(m);
+    }
+    point.bringToFront();
   } catch {
     /* no outlines: the point alone */
   }

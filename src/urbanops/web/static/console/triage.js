@@ -22,6 +22,7 @@ export class TriageQueue {
     this.source = null;
     this.stopped = true;
     this.current = null;
+    this.isLive = false;
     this.list.onclick = (e) => {
       const li = e.target.closest("li[data-id]");
       if (li) this.onPick(+li.dataset.id);
@@ -76,7 +77,8 @@ export class TriageQueue {
     if (!this.stopped) setTimeout(() => this.connect(), RECONNECT_MS);
   }
 
-  setLive(on) {
+  setLive(on = this.isLive) {
+    this.isLive = on;
     this.live.classList.toggle("off", !on);
     this.live.textContent = t(on ? "live_on" : "live_off");
   }
@@ -92,6 +94,7 @@ export class TriageQueue {
   }
 
   render() {
+    this.setLive();
     const cases = [...this.items.values()].sort((a, b) => b.id - a.id);
     this.count.textContent = String(cases.length);
     const now = Date.now();
