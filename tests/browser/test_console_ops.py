@@ -19,7 +19,8 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from tests.browser.test_console import PASSWORD, bearer, staff
+from tests.browser.conftest import PASSWORD
+from tests.browser.test_console import bearer, staff
 from tests.factories import DONGCHENG, discard_case, report_case
 from urbanops.cases.workflow import REGISTRY, STATUSES, CaseAction, CaseStatus
 from urbanops.core.clock import utcnow

@@ -47,8 +47,8 @@ def merge_candidates(session: Session, actor: Actor, case_id: int) -> list[Candi
     )
     if case.matter_code:
         stmt = stmt.where(Case.matter_code.startswith(case.matter_code[:2]))
-    if not scope.everything:
-        stmt = stmt.where(Case.unit_id == scope.unit_id)
+    if (scoped := scope.condition()) is not None:
+        stmt = stmt.where(scoped)
     near = [
         Candidate(c, d)
         for c in session.scalars(stmt)

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from urbanops.cases.models import Case
@@ -39,14 +39,6 @@ HEARTBEAT_SECONDS = 15.0  # a comment line, so proxies keep an idle stream open
 LIFETIME_SECONDS = 600.0  # then the stream ends; the page reconnects with a fresh ticket
 RETRY_MS = 1000  # how long a browser waits before reconnecting by itself
 TRIAGE = str(CaseStatus.reported)
-
-
-def _in_scope(scope: CaseScope) -> ColumnElement[bool] | None:
-    if scope.everything:
-        return None
-    if scope.unit_id is None:
-        return false()
-    return Case.unit_id == scope.unit_id
 
 
 @dataclass
@@ -71,7 +63,7 @@ class TriageCursor:
 
     def _new_cases(self, session: Session) -> Sequence[Case]:
         where: list[ColumnElement[bool]] = [Case.status == TRIAGE]
-        if (scoped := _in_scope(self.scope)) is not None:
+        if (scoped := self.scope.condition()) is not None:
             where.append(scoped)
         if self.last_id is None:
             # a fresh stream: the newest cases in the queue, oldest of them first

@@ -2,7 +2,7 @@
 the triage queue that the live stream polls
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0015
 Create Date: 2026-12-02 00:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0009"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
