@@ -70,7 +70,9 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     from urbanops.areas.api import router as areas_router
     from urbanops.cases.api import router as cases_router
     from urbanops.cases.api import workflow_router
+    from urbanops.cases.replies_api import router as replies_router
     from urbanops.cases.supervision_api import router as leader_router
+    from urbanops.cases.triage_api import router as triage_router
     from urbanops.catalogue.api import router as catalogue_router
     from urbanops.identity.api import router as identity_router
     from urbanops.notifications.inbox_api import router as inbox_router
@@ -83,6 +85,8 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         cases_router,
         leader_router,
         inbox_router,
+        triage_router,
+        replies_router,
         reports_router,
         classifier_router,
         areas_router,

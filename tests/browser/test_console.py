@@ -119,7 +119,7 @@ def test_chief_signs_in_and_urges_a_case(console: Page, live_server: str, engine
         expect(page.locator(f"#detail [data-act={code}]")).to_have_text(label)
     page.click("#detail [data-act=urge]")
     page.fill("#act-form [name=note]", "请今天内处理")
-    page.click("#act-form button")
+    page.click("#act-form button.primary")
     expect(page.locator("#detail ol.tl li:has-text('督办')")).to_contain_text("请今天内处理")
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "console-urged.png"))
@@ -149,7 +149,7 @@ def test_return_asks_for_a_reason(console: Page, live_server: str, engine: Engin
     # the form asks for exactly the registry's fields
     expect(form.locator("[data-field]")).to_have_count(len(spec.fields))
 
-    form.locator("button").click()  # nothing written: the reason is missing
+    form.locator("button.primary").click()  # nothing written: the reason is missing
     expect(page.locator("#act-err")).to_have_text(f"请填写：{reason.label_zh}")
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "console-return-form.png"))
@@ -157,7 +157,7 @@ def test_return_asks_for_a_reason(console: Page, live_server: str, engine: Engin
     assert status.json()["status"] == "dispatched"
 
     field.locator("textarea").fill("不属于本单位职责范围")
-    form.locator("button").click()
+    form.locator("button.primary").click()
     returned = STATUSES[CaseStatus.returned].label_zh
     expect(page.locator("#detail h3 .badge")).to_have_text(returned)
     expect(page.locator("#detail ol.tl")).to_contain_text(spec.label_zh)
@@ -194,7 +194,7 @@ def test_extension_form_offers_the_registrys_time_units(
     form.locator("[name=amount]").fill("2")
     form.locator("select[name=unit]").select_option("working_days")
     form.locator("[name=reason]").fill("需要协调供电部门")
-    form.locator("button").click()
+    form.locator("button.primary").click()
     label = REGISTRY[CaseAction.request_extension].label_zh
     expect(page.locator("#detail ol.tl")).to_contain_text(label)
     expect(page.locator("#detail ol.tl")).to_contain_text("需要协调供电部门")

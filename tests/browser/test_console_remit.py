@@ -185,7 +185,7 @@ def test_a_suspected_case_is_marked_and_referred_with_the_channels_reply(
     select.select_option("hrss")
     expect(reply).to_have_value(hrss["reply_zh"])
 
-    form.locator("button").click()
+    form.locator("button.primary").click()
     referred = STATUSES[CaseStatus.referred].label_zh
     expect(detail.locator("h3 .badge").first).to_have_text(referred)
     expect(detail.locator("h3 .badge.remit")).to_have_count(0)
@@ -215,8 +215,9 @@ def test_the_clerk_overrides_the_model_by_accepting(
     expect(page.locator("#detail [data-fact=in_remit]")).to_have_text("31%")
     page.click("#detail [data-act=accept]")
     form = page.locator("#act-form form[data-form=accept]")
-    form.locator("[name=matter_code]").fill("06042")
-    form.locator("button").click()
+    form.locator(".matter-q").fill("06042")
+    form.locator(".matter-results li[data-code='06042']").click()
+    form.locator("button.primary").click()
     accepted = STATUSES[CaseStatus.accepted].label_zh
     detail = page.locator("#detail")
     expect(detail.locator("h3 .badge").first).to_have_text(accepted)

@@ -145,7 +145,7 @@ def test_bad_staff_queries_are_422(
 ACTIONS: list[tuple[str, dict[str, Any], str]] = [
     ("accept", {"note": "a\x00b"}, "note"),
     ("dispatch", {"unit_id": int(BEYOND_INT)}, "unit_id"),
-    ("merge", {"into_case_id": int(BEYOND_BIGINT)}, "into_case_id"),
+    ("merge", {"into_number": "9" * 30}, "into_number"),
     ("return", {"reason": "\x00"}, "reason"),
     ("verify", {"photos": ["\x00"]}, "photos.0"),
     ("urge", {"note": "\ud800"}, "note"),

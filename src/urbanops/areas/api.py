@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from urbanops.areas import service
+from urbanops.areas import outlines, service
 from urbanops.areas.models import Town, Unit
 from urbanops.core.geo import Datum
 from urbanops.core.web import PROBLEM_RESPONSES, SessionDep
@@ -86,6 +86,22 @@ def towns_geojson(session: SessionDep) -> Response:
     """Town boundaries (simplified to ~20 m) as the offline base layer of the maps."""
     return Response(
         content=service.towns_geojson(session),
+        media_type="application/geo+json",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@router.get(
+    "/towns/{town_code}/outlines.geojson",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}},
+)
+def town_outlines(
+    session: SessionDep, town_code: Annotated[str, Path(pattern=r"^[0-9]{9}$")]
+) -> Response:
+    """A town's community and grid-cell outlines (the console map's base when zoomed in)."""
+    return Response(
+        content=outlines.town_outlines(session, town_code),
         media_type="application/geo+json",
         headers={"Cache-Control": "public, max-age=3600"},
     )

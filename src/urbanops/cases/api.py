@@ -12,12 +12,22 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from urbanops.cases import casemap, exports, extensions, idempotency, listing, queries, verbs
+from urbanops.cases import (
+    casemap,
+    exports,
+    extensions,
+    idempotency,
+    listing,
+    nearby,
+    queries,
+    verbs,
+)
 from urbanops.cases.filters import FILTER_PARAMS, FilterDep, SortParam, refuse_unknown
 from urbanops.cases.lifecycle import workflow_document
 from urbanops.cases.listing import Sort
 from urbanops.cases.schemas import (
     ActionIn,
+    CandidateOut,
     CaseCounts,
     CaseDetail,
     CaseMapOut,
@@ -35,6 +45,7 @@ from urbanops.cases.workflow import (
     CaseAction,
     CaseStatus,
 )
+from urbanops.catalogue import service as catalogue
 from urbanops.core.errors import InvalidInput, NotFound
 from urbanops.core.types import DbId, Line
 from urbanops.core.web import PROBLEM_RESPONSES, NowDep, SessionDep, get_session
@@ -296,6 +307,20 @@ def case_action(
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return answer
+
+
+@router.get("/{case_id}/merge-candidates", response_model=list[CandidateOut])
+def merge_candidates(session: SessionDep, actor: StaffDep, case_id: DbId) -> list[CandidateOut]:
+    """Open cases nearby (same matter class, within 200 m, recent) this one may be merged into."""
+    names = catalogue.snapshot(session).matters
+    out = []
+    for c in nearby.merge_candidates(session, actor, case_id):
+        item = CandidateOut.model_validate(
+            {**case_out(c.case).model_dump(), "distance_m": round(c.distance_m, 1)}
+        )
+        item.matter_name = names[c.case.matter_code].name if c.case.matter_code in names else None
+        out.append(item)
+    return out
 
 
 @router.get("/{case_id}/reports", response_model=list[CaseReportOut])

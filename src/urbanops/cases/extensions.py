@@ -15,7 +15,7 @@ from urbanops.cases.timeline import apply, check
 from urbanops.cases.verbs import require_text
 from urbanops.cases.workflow import CaseAction
 from urbanops.core.calendar import TimeUnit
-from urbanops.core.errors import Conflict, InvalidInput, NotFound
+from urbanops.core.errors import Conflict, InvalidInput
 from urbanops.identity.roles import Actor
 
 A = CaseAction
@@ -97,8 +97,8 @@ def decide_extension(
         .where(ExtensionRequest.case_id == case.id, ExtensionRequest.status == "pending")
         .with_for_update()
     ).one_or_none()
-    if req is None:
-        raise NotFound(
+    if req is None:  # the case is there: what is missing is a request to decide on
+        raise Conflict(
             "没有待审批的延期申请",
             code="no_pending_extension",
             message_en="no pending extension request",

@@ -91,6 +91,8 @@ class Case(Base):
             postgresql_include=OPEN_COVERED,
             postgresql_where=text(OPEN_PREDICATE),
         ),
+        # the triage queue alone, which the live stream polls (cases.triage)
+        Index("ix_case_triage", "id", postgresql_where=text("status = 'reported'")),
     )
 
     __mapper_args__ = {"eager_defaults": True}
@@ -199,3 +201,19 @@ class ActionRequest(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of case, action and body
     created_at: Mapped[datetime]
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class ReplyTemplate(Base):
+    """A reply an operator inserts into an action's note: for one matter (or every matter,
+    `matter_code` None) in one status (or every status). The matter is checked against the
+    catalogue when a template is written, not by a key, so that the seeded ones need no
+    catalogue loaded before the migration."""
+
+    __tablename__ = "reply_template"
+    __table_args__ = (Index("ix_reply_template_matter_status", "matter_code", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_code: Mapped[str | None] = mapped_column(String(5))
+    status: Mapped[str | None] = mapped_column(String(24))
+    title: Mapped[str] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

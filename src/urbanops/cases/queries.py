@@ -16,13 +16,14 @@ from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from urbanops.areas import service as areas
-from urbanops.cases.models import Case, CaseEvent
+from urbanops.cases.models import Case, CaseEvent, ExtensionRequest
 from urbanops.cases.permissions import may
-from urbanops.cases.schemas import CaseDetail, CaseReportOut, EventOut
+from urbanops.cases.schemas import CaseDetail, CaseReportOut, EventOut, PendingExtensionOut
 from urbanops.cases.workflow import (
     API_ACTIONS,
     STATUS_LABELS_ZH,
     UNIT_SCOPED_ROLES,
+    CaseAction,
     CaseStatus,
     allowed_actions,
     label,
@@ -182,11 +183,9 @@ def case_detail(session: Session, actor: Actor, case_id: int) -> CaseDetail:
         ]
     if case.channel_code in names:
         detail.channel_name_zh, detail.channel_name_en = names[case.channel_code]
-    detail.allowed_actions = [
-        str(a)
-        for a in allowed_actions(CaseStatus(case.status))
-        if a in API_ACTIONS and may(actor, case, a)
-    ]
+    detail.allowed_actions = [str(a) for a in actions_for(session, actor, case)]
+    if (pending := pending_extension(session, case.id)) is not None:
+        detail.pending_extension = PendingExtensionOut.model_validate(pending)
     detail.map_points = {
         str(d): from_wgs84(case.lat, case.lon, d) for d in (Datum.gcj02, Datum.bd09)
     }
@@ -211,6 +210,39 @@ def after_photo_refs(event: CaseEvent) -> list[Any]:
     """A timeline row's attachments but its before photos."""
     before = set(before_photo_refs(event))
     return [ref for ref in event.attachments or () if ref not in before]
+
+
+# actions that need an extension request pending, and the one that needs none pending
+DECIDE_EXTENSION = frozenset({CaseAction.approve_extension, CaseAction.reject_extension})
+
+
+def pending_extension(session: Session, case_id: int) -> ExtensionRequest | None:
+    """The case's extension request awaiting a decision (there is at most one)."""
+    return session.scalars(
+        select(ExtensionRequest).where(
+            ExtensionRequest.case_id == case_id, ExtensionRequest.status == "pending"
+        )
+    ).one_or_none()
+
+
+def actions_for(session: Session, actor: Actor, case: Case) -> list[CaseAction]:
+    """What `actor` may do on `case` now: the registry's table for its status, the roles and
+    unit scope checked by the apply step (`permissions.authorize`), and whether an extension
+    request is pending (批准/驳回延期 only then, 申请延期 only when none is)."""
+    actions = [
+        a
+        for a in allowed_actions(CaseStatus(case.status))
+        if a in API_ACTIONS and may(actor, case, a)
+    ]
+    if not any(a in DECIDE_EXTENSION or a is CaseAction.request_extension for a in actions):
+        return actions
+    pending = pending_extension(session, case.id) is not None
+    return [
+        a
+        for a in actions
+        if (a not in DECIDE_EXTENSION or pending)
+        and (a is not CaseAction.request_extension or not pending)
+    ]
 
 
 def channel_names(session: Session, *codes: str | None) -> dict[str, tuple[str, str]]:

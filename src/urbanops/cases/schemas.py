@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from urbanops.cases.workflow import RATING_SCALE
-from urbanops.core.types import DbId, IntId, Line, Text
+from urbanops.core.types import IntId, Line, Text
 
 
 class CaseOut(BaseModel):
@@ -68,7 +68,20 @@ class EventOut(BaseModel):
     public: bool
 
 
+class PendingExtensionOut(BaseModel):
+    """An extension request awaiting the dispatcher's decision."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    amount: float
+    unit: str
+    reason: str
+    requested_at: datetime
+
+
 class CaseDetail(CaseOut):
+    rating_comment: str | None = None
+    pending_extension: PendingExtensionOut | None = None
     matter_name: str | None = None
     town_name: str | None = None
     unit_name: str | None = None
@@ -81,6 +94,13 @@ class CaseDetail(CaseOut):
     # for navigation links; `lat`/`lon` are WGS-84
     map_points: dict[str, tuple[float, float]] = {}
     timeline: list[EventOut] = []
+
+
+class CandidateOut(CaseOut):
+    """A case another may be merged into, and how far it is from that one."""
+
+    distance_m: float
+    matter_name: str | None = None
 
 
 class CasePage(BaseModel):
@@ -142,7 +162,9 @@ class ActionIn(BaseModel):
     reason: Text = Field(default="", max_length=2000)
     unit_id: IntId | None = None
     matter_code: str | None = Field(default=None, pattern=r"^[0-9]{5}$")
-    into_case_id: DbId | None = None
+    into_number: str | None = Field(
+        default=None, pattern=r"^[0-9]{6,20}$", description="案件编号 of the case to merge into"
+    )
     rating: int | None = Field(default=None, ge=RATING_SCALE[0], le=RATING_SCALE[1])
     comment: Text = Field(default="", max_length=1000)
     amount: float | None = Field(default=None, gt=0, le=10000)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from urbanops.areas import service as areas
@@ -338,15 +339,19 @@ def merge_case(
     actor: Actor,
     now: datetime,
     case_id: int,
-    into_case_id: int,
+    into_case_id: int | None = None,
+    into_number: str | None = None,
     note: str = "",
 ) -> Case:
+    """并案 into the case with number `into_number` (or id `into_case_id`): this case is
+    closed as merged and the other gains its supporters."""
+    into_case_id = merge_target_id(session, into_case_id, into_number)
     if case_id == into_case_id:
         raise InvalidInput(
             "不能与自身并案",
             code="merge_into_self",
             message_en="cannot merge into itself",
-            extra={"field": "into_case_id"},
+            extra={"field": "into_number" if into_number else "into_case_id"},
         )
     case = get_case(session, case_id, for_update=True)
     check(actor, case, A.merge)
@@ -377,6 +382,28 @@ def merge_case(
         changes={"supporters": target.supporters + 1 + case.supporters},
     )
     return case
+
+
+def merge_target_id(session: Session, into_case_id: int | None, into_number: str | None) -> int:
+    """The id of the case to merge into, given by number or by id (exactly one)."""
+    if (into_case_id is None) == (into_number is None):
+        raise InvalidInput(
+            "请填写并入的案件编号",
+            code="missing_field",
+            message_en="give into_number (or into_case_id), not both",
+            extra={"field": "into_number"},
+        )
+    if into_case_id is not None:
+        return into_case_id
+    found = session.scalar(select(Case.id).where(Case.number == into_number))
+    if found is None:
+        raise InvalidInput(
+            f"案件编号 {into_number} 不存在",
+            code="unknown_case_number",
+            message_en=f"no case numbered {into_number}",
+            extra={"field": "into_number"},
+        )
+    return found
 
 
 def refer_case(

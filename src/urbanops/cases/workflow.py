@@ -95,7 +95,8 @@ class Field:
     """An input an action reads: its name in the request body and in the verb's signature."""
 
     name: str
-    kind: str  # text | textarea | number | unit | matter | case | rating | photos | time_unit | channel
+    kind: str  # text | textarea | number | unit | matter | case | case_number | rating | photos
+    # | time_unit | channel
     label_zh: str
     label_en: str
     required: bool = False
@@ -280,7 +281,14 @@ _ACTIONS: tuple[ActionSpec, ...] = (
         _CLERK,
         notify=frozenset({_R}),
         fields=(
-            Field("into_case_id", "case", "并入的案件", "Merge into case", required=True),
+            # by its number (案件编号), as operators know it (the verb also takes an id)
+            Field(
+                "into_number",
+                "case_number",
+                "并入的案件编号",
+                "Number of the case to merge into",
+                required=True,
+            ),
             _NOTE,
         ),
     ),

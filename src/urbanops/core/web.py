@@ -295,6 +295,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "external_id": ("外部编号", "external id"),
     "unit_id": ("处置单位", "unit"),
     "into_case_id": ("并入的案件", "case to merge into"),
+    "into_number": ("并入的案件编号", "number of the case to merge into"),
     "amount": ("延期时长", "extension"),
     "unit": ("时长单位", "unit of time"),
     "approve": ("审批结果", "approval"),

@@ -28,6 +28,8 @@ router = APIRouter(include_in_schema=False)
 # front-end libraries come from npm (`make install`), never from the repository
 VENDOR = {
     "leaflet": ROOT / "node_modules" / "leaflet" / "dist",
+    "leaflet.markercluster": ROOT / "node_modules" / "leaflet.markercluster" / "dist",  # /console
+    "h3-js": ROOT / "node_modules" / "h3-js" / "dist" / "browser",  # /console heat layer
     "swagger-ui": ROOT / "node_modules" / "swagger-ui-dist",  # /docs
     "redoc": ROOT / "node_modules" / "redoc" / "bundles",  # /redoc
 }
@@ -61,7 +63,8 @@ def citizen_app(request: Request) -> HTMLResponse:
 
 @router.get("/console", response_class=HTMLResponse)
 def console(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "console/index.html", {"version": __version__})
+    context = {"version": __version__, "tile_url": get_settings().geo.tile_url}
+    return templates.TemplateResponse(request, "console/index.html", context)
 
 
 @router.get("/leader", response_class=HTMLResponse)

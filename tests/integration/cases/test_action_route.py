@@ -56,7 +56,7 @@ def values(session: Session, unit_ids: dict[str, int], target: Case) -> dict[str
         "reason": "理由",
         "unit_id": unit_ids["branch_441900003"],
         "matter_code": "06042",
-        "into_case_id": target.id,
+        "into_number": target.number,
         "rating": 4,
         "comment": "满意",
         "amount": 1,
@@ -179,11 +179,12 @@ def test_the_workflow_endpoint_serves_the_registry(client: TestClient) -> None:
     ]
 
 
-# who may do what on a case dispatched to 东城城管分局, and on a closed one
+# who may do what on a case dispatched to 东城城管分局 (no extension requested, so none to
+# approve or reject), and on a closed one
 ON_DISPATCHED = {
     "t_clerk": set(),
-    "t_chief": {"redispatch", "park", "urge", "escalate", "approve_extension", "reject_extension"},
-    "t_dispatcher": {"redispatch", "park", "urge", "approve_extension", "reject_extension"},
+    "t_chief": {"redispatch", "park", "urge", "escalate"},
+    "t_dispatcher": {"redispatch", "park", "urge"},
     "t_inspector": set(),
     "t_leader": {"urge", "escalate", "instruct"},
     "t_dongcheng": {"start", "return", "request_extension"},
@@ -197,8 +198,6 @@ ON_DISPATCHED = {
         "escalate",
         "instruct",
         "request_extension",
-        "approve_extension",
-        "reject_extension",
     },
 }
 ON_CLOSED = {

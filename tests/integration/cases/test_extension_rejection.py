@@ -97,11 +97,11 @@ def test_a_handler_may_not_reject(
     assert actions_of(session, case) == ["request_extension"]
 
 
-def test_rejecting_with_none_pending_is_not_found(
+def test_rejecting_with_none_pending_is_a_conflict(
     session: Session, client: TestClient, staff: dict[str, Staff], case: Case
 ) -> None:
     r = act(client, "t_dispatcher", case, "reject_extension")
-    assert r.status_code == 404 and r.json()["code"] == "no_pending_extension", r.text
+    assert r.status_code == 409 and r.json()["code"] == "no_pending_extension", r.text
     assert requests_of(session, case) == [] and actions_of(session, case) == []
 
 
@@ -112,7 +112,7 @@ def test_a_rejected_request_cannot_be_approved_afterwards(
     act(client, "t_dongcheng", case, "request_extension", **ASK)
     assert act(client, "t_dispatcher", case, "reject_extension").status_code == 200
     r = act(client, "t_chief", case, "approve_extension")
-    assert r.status_code == 404 and r.json()["code"] == "no_pending_extension", r.text
+    assert r.status_code == 409 and r.json()["code"] == "no_pending_extension", r.text
     session.refresh(case)
     assert case.due_at == due
     assert requests_of(session, case) == [("rejected", 2.0, staff["dispatcher"].actor.id)]

@@ -158,7 +158,7 @@ DESIGNED_REQUIRED: dict[str, set[str]] = {
     "submit_result": {"note"},
     "rework": {"reason"},
     "reopen": {"reason"},
-    "merge": {"into_case_id"},
+    "merge": {"into_number"},
     "void": {"reason"},
     "refer": {"channel"},
     "rate": {"rating"},

@@ -2,11 +2,16 @@
    action asks for (GET /api/v1/workflow), by the field's kind; its values in the request body
    the action's route reads (POST /api/v1/cases/{id}/actions/{code}). A "channel" field offers
    the active channels (GET /api/v1/channels), and fills the form's text fields the channel
-   has a text for (a field `reply` from the channel's `reply_zh`). */
+   has a text for (a field `reply` from the channel's `reply_zh`). A "matter" field is the
+   matter picker (matters.js); a "case_number" field offers the cases nearby to merge into;
+   a note or reason offers the reply templates of the case's matter and status. */
 import { html } from "../shared/html.js";
 import { fieldLabel } from "../shared/workflow.js";
+import { matterPicker, wireMatterPicker } from "./matters.js";
+import { currentLang, t } from "./words.js";
 
-const INTEGER_KINDS = new Set(["unit", "case", "rating"]);
+const INTEGER_KINDS = new Set(["unit", "rating"]);
+const TEXT_FIELDS = new Set(["note", "reason"]); // where reply templates may be inserted
 
 /** The whole numbers from the field's `minimum` to its `maximum` (a rating's stars). */
 function scale(f) {
@@ -16,7 +21,7 @@ function scale(f) {
 }
 
 function choices(f, options, chosen) {
-  const blank = f.required ? "请选择" : "—";
+  const blank = f.required ? t("required") : "—";
   const on = (value) => (chosen != null && String(value) === String(chosen) ? html`selected` : "");
   return html`<select name="${f.name}" ${f.required ? html`required` : ""}>
     <option value="">${blank}</option>
@@ -34,11 +39,20 @@ function input(f, ctx) {
   const required = f.required ? html`required` : "";
   switch (f.kind) {
     case "textarea":
-      return html`<textarea name="${f.name}" rows="2" maxlength="2000" ${required}></textarea>`;
+      return html`<textarea name="${f.name}" rows="2" maxlength="2000" ${required}></textarea>
+        ${TEXT_FIELDS.has(f.name) ? templateChips(f, ctx.templates) : ""}`;
     case "number":
       return html`<input name="${f.name}" type="number" min="0" step="any" ${required} />`;
-    case "case":
-      return html`<input name="${f.name}" type="number" min="1" step="1" ${required} />`;
+    case "case_number":
+      return html`<input
+          name="${f.name}"
+          inputmode="numeric"
+          pattern="[0-9]{6,20}"
+          maxlength="20"
+          autocomplete="off"
+          ${required}
+        />
+        ${candidateList(f, ctx.candidates)}`;
     case "unit":
       return choices(
         f,
@@ -58,20 +72,10 @@ function input(f, ctx) {
     case "time_unit":
       return choices(
         f,
-        (f.options || []).map((o) => [o.value, fieldLabel(o, "zh")]),
+        (f.options || []).map((o) => [o.value, fieldLabel(o, currentLang())]),
       );
     case "matter":
-      return html`<input
-          name="${f.name}"
-          list="console-matters"
-          inputmode="numeric"
-          pattern="[0-9]{5}"
-          placeholder="事项代码（5 位）"
-          ${required}
-        />
-        <datalist id="console-matters">
-          ${ctx.matters.map((m) => html`<option value="${m.code}">${m.name}</option>`)}
-        </datalist>`;
+      return matterPicker(f);
     case "photos":
       return html`<input name="${f.name}" type="file" accept="image/*" multiple ${required} />`;
     default:
@@ -79,26 +83,78 @@ function input(f, ctx) {
   }
 }
 
+/** The reply templates that may go into text field `f`, as buttons (none: nothing). */
+function templateChips(f, templates) {
+  if (!templates || !templates.length) return "";
+  return html`<div class="chips templates" data-templates="${f.name}">
+    <span class="muted">${t("templates")}</span>
+    ${templates.map(
+      (tpl) =>
+        html`<button type="button" class="chip" data-template="${tpl.id}" title="${tpl.body}">
+          ${tpl.title}
+        </button>`,
+    )}
+  </div>`;
+}
+
+/** The cases nearby that a case may be merged into, as buttons filling field `f`. */
+function candidateList(f, candidates) {
+  if (!candidates) return "";
+  if (!candidates.length) return html`<small class="muted">${t("no_candidates")}</small>`;
+  return html`<div class="candidates" data-candidates="${f.name}">
+    <small class="muted">${t("candidates")}</small>
+    ${candidates.map(
+      (c) =>
+        html`<button type="button" class="cand" data-number="${c.number}">
+          <b>${c.number}</b> ${c.matter_name || t("unclassified")} · ${c.status_label} ·
+          ${t("metres", { m: Math.round(c.distance_m) })}
+        </button>`,
+    )}
+  </div>`;
+}
+
 /** The form of `spec` (a registry action): a title, its fields, and the button that takes it. */
 export function actionForm(spec, ctx) {
-  const title = fieldLabel(spec, "zh");
+  const lang = currentLang();
+  const title = fieldLabel(spec, lang);
   return html`<form class="form" data-form="${spec.code}" novalidate>
     <b>${title}</b>
     ${spec.fields.map(
       (f) =>
-        html`<label data-field="${f.name}"
-          ><span>${fieldLabel(f, "zh")}${f.required ? html`<i class="req">*</i>` : ""}</span>
-          ${input(f, ctx)}</label
-        >`,
+        html`<div class="field" data-field="${f.name}">
+          <span>${fieldLabel(f, lang)}${f.required ? html`<i class="req">*</i>` : ""}</span>
+          ${input(f, ctx)}
+        </div>`,
     )}
-    <button class="primary">确认${title}</button>
+    <button class="primary">${lang === "en" ? title : `确认${title}`}</button>
   </form>`;
+}
+
+/** Wire the rendered form: channels fill their replies, the matter picker searches, a nearby
+    case fills the number to merge into, a template is inserted into its text field. */
+export function wireForm(spec, form, ctx) {
+  followChannels(spec, form, ctx);
+  wireMatterPicker(form, ctx);
+  form.addEventListener("click", (e) => {
+    const cand = e.target.closest("button[data-number]");
+    if (cand) {
+      const name = cand.closest("[data-candidates]").dataset.candidates;
+      form.elements.namedItem(name).value = cand.dataset.number;
+      return;
+    }
+    const chip = e.target.closest("button[data-template]");
+    if (chip) {
+      const tpl = (ctx.templates || []).find((x) => String(x.id) === chip.dataset.template);
+      const area = form.elements.namedItem(chip.closest("[data-templates]").dataset.templates);
+      if (tpl && area) area.value = area.value ? `${area.value}\n${tpl.body}` : tpl.body;
+    }
+  });
 }
 
 /** Wire the rendered form of `spec`: a channel field fills each text field the chosen channel
     has a text for (`reply` ← `reply_zh`), now and whenever the channel changes, unless the
     clerk has written something else there. */
-export function followChannels(spec, form, ctx) {
+function followChannels(spec, form, ctx) {
   const byCode = new Map((ctx.channels || []).map((c) => [c.code, c]));
   for (const f of spec.fields.filter((field) => field.kind === "channel")) {
     const select = form.elements.namedItem(f.name);

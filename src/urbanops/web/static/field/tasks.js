@@ -44,11 +44,14 @@ export function statusesOf(list, workflow) {
 export async function loadList(api, list, workflow) {
   const status = statusesOf(list, workflow).join(",");
   const items = [];
+  let cursor = null;
   for (let page = 1; page <= 5; page += 1) {
-    const q = new URLSearchParams({ status, page: String(page), page_size: "200" });
+    const q = new URLSearchParams({ status, page_size: "200", sort: "deadline" });
+    if (cursor) q.set("cursor", cursor);
     const r = await api(`/api/v1/cases?${q}`);
     items.push(...r.items);
-    if (items.length >= r.total) break;
+    cursor = r.next_cursor;
+    if (!cursor) break;
   }
   return items;
 }
