@@ -132,8 +132,13 @@ OWN_ACCOUNT = {
     ("POST", "/api/v1/citizen/otp"),
     ("POST", "/api/v1/citizen/session"),
     ("DELETE", "/api/v1/citizen/session"),
+    ("POST", "/api/v1/inbox/read-all"),
+    ("PUT", "/api/v1/me/contact"),
 }
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+# routes that read their body before their caller (intake checks the caller in its worker
+# thread, with the write): an empty body is refused first, as a 422
+BODY_FIRST = {("POST", "/api/v1/reports")}
 
 
 def changing_routes(client: TestClient) -> list[tuple[str, str]]:
@@ -186,7 +191,8 @@ def test_no_state_change_without_credentials_or_without_a_role(
             continue
         if path.startswith("/open311/"):
             continue
-        assert anonymous.status_code == 401, (method, path, anonymous.status_code)
+        expected = {401, 422} if (method, path) in BODY_FIRST else {401}
+        assert anonymous.status_code in expected, (method, path, anonymous.status_code)
         roleless = client.request(method, url, json={}, headers=tokens["none"])
         assert roleless.status_code in (400, 403, 404, 405, 409, 422), (
             method,
@@ -218,4 +224,5 @@ def test_lists_hold_only_the_callers_scope(
     assert dongcheng.id in {c["id"] for c in mine["items"]}
     for path in (f"/api/v1/cases/{dongcheng.id}", f"/api/v1/cases/{dongcheng.id}/reports"):
         refused = client.get(path, headers=tokens[who])
-        assert refused.status_code in (403, 404) and dongcheng.description not in refused.text
+        assert refused.status_code in (403, 404)
+        assert "timeline" not in refused.json() and dongcheng.number not in refused.text

@@ -384,6 +384,9 @@ def user_from_token(session: Session, token: str) -> User:
             get_settings().auth.secret_key,
             algorithms=[ALGORITHM],
             options={"require": ["exp", "iat", "sub"]},
+            # a token handed back by a password change is dated at the change (`iat` rounded up
+            # to the next second, so that older ones in that second are refused): not "future"
+            leeway=2,
         )
         user_id = int(payload["sub"])
         if not 0 < user_id < 2**31:
