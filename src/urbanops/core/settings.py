@@ -109,6 +109,17 @@ class JobsSettings(BaseModel):
     outbox_batch: int = Field(default=500, ge=1)
 
 
+class RewardsSettings(BaseModel):
+    """全莞拍: what a valid report earns and the guards against farming (points are integers)."""
+
+    enabled: bool = True  # the campaign's switch: off, nothing is earned (balances stay)
+    point_value_fen: int = Field(default=10, ge=1)  # 1 point = ¥0.10: a valid report ≈ ¥2
+    points_per_case: int = Field(default=20, ge=0)  # to the first reporter of a registered case
+    assist_points: int = Field(default=10, ge=0)  # 助攻: a new citizen brought by a shared link
+    daily_cap: int = Field(default=100, ge=0)  # most points one citizen earns in a day
+    release_after_days: int = Field(default=7, ge=0)  # pending → available without a dispute
+
+
 class Open311Settings(BaseModel):
     """What the Open311 discovery document tells other systems about this deployment."""
 
@@ -158,6 +169,7 @@ class Settings(BaseSettings):
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
+    rewards: RewardsSettings = Field(default_factory=RewardsSettings)
 
     @field_validator("home")
     @classmethod
