@@ -38,6 +38,7 @@ const COMMON = {
     role_unit_manager: "unit manager",
     role_leader: "leader",
     role_reveal_phone: "may reveal phone numbers",
+    role_rewards_clerk: "rewards clerk",
   },
   zh: {
     not_admin: "此页面仅限系统管理员使用。",
@@ -52,6 +53,7 @@ const COMMON = {
     role_unit_manager: "单位管理员",
     role_leader: "领导",
     role_reveal_phone: "查看号码",
+    role_rewards_clerk: "积分管理员",
   },
 };
 
