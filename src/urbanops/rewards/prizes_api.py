@@ -171,7 +171,7 @@ def _prize_fields(p: Prize) -> dict[str, object]:
 
 def _staff_prize(p: Prize) -> StaffPrizeOut:
     return StaffPrizeOut(
-        **_prize_fields(p),  # type: ignore[arg-type]
+        **_prize_fields(p),
         active=p.active,
         low_stock_threshold=p.low_stock_threshold,
         low_stock=p.stock <= p.low_stock_threshold,
@@ -208,7 +208,7 @@ def _mine(session: SessionDep, r: Redemption) -> CitizenRedemptionOut:
     fields = _redemption_fields(session, r)
     open_voucher = r.status in ("requested", "issued") and fields["kind"] != "cash_red_packet"
     return CitizenRedemptionOut(
-        **fields,  # type: ignore[arg-type]
+        **fields,
         qr_url=f"/api/v1/citizen/redemptions/{r.id}/qr.svg" if open_voucher else None,
     )
 
@@ -217,7 +217,7 @@ def _staff(session: SessionDep, r: Redemption) -> StaffRedemptionOut:
     person = session.get(Citizen, r.citizen_id)
     assert person is not None
     return StaffRedemptionOut(
-        **_redemption_fields(session, r),  # type: ignore[arg-type]
+        **_redemption_fields(session, r),
         citizen_id=person.id,
         citizen_nickname=person.nickname,
         citizen_phone=citizens.mask_phone(person.phone),
@@ -236,7 +236,7 @@ def catalogue(session: SessionDep, now: NowDep, citizen: CitizenDep) -> Catalogu
         available_points=ledger.balance_of(session, citizen.id).available,
         prizes=[
             CitizenPrizeOut(
-                **_prize_fields(i.prize),  # type: ignore[arg-type]
+                **_prize_fields(i.prize),
                 my_redeemed=i.mine,
                 my_remaining_limit=i.remaining_limit,
                 affordable=i.affordable,

@@ -343,11 +343,13 @@ def cancel_redemption(
     if actor.kind is ActorKind.citizen:
         assert actor.id is not None
         found = own_redemption(session, citizen_id=actor.id, redemption_id=redemption_id)
-        allowed, by, why = ("requested",), "citizen", reason or "市民取消"
+        allowed: tuple[str, ...] = ("requested",)
+        by, why = "citizen", reason or "市民取消"
     else:
         require_rewards_staff(actor)
         found = get_redemption(session, redemption_id)
-        allowed, by, why = ("requested", "issued"), "staff", reason or "工作人员取消"
+        allowed = ("requested", "issued")
+        by, why = "staff", reason or "工作人员取消"
     prize, r = _locked(session, found)
     if prize.kind == "cash_red_packet" and r.status != "cancelled":
         raise RedemptionState(
@@ -495,10 +497,12 @@ def attempt_payout(session: Session, *, payout_id: int, now: datetime) -> str:
             _cancel(session, prize, r, now=now, by="payout_failed", reason="现金红包发放失败")
         return "failed"
     payout.status, payout.finished_at, payout.provider_ref = "paid", now, ref[:64]
-    r = session.scalar(select(Redemption).where(Redemption.id == redemption.id).with_for_update())
-    assert r is not None
-    if r.status == "requested":
-        r.status, r.issued_at, r.collected_at = "collected", now, now
+    paid = session.scalar(
+        select(Redemption).where(Redemption.id == redemption.id).with_for_update()
+    )
+    assert paid is not None
+    if paid.status == "requested":
+        paid.status, paid.issued_at, paid.collected_at = "collected", now, now
     session.flush()
     return "paid"
 
