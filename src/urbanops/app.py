@@ -78,6 +78,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     from urbanops.notifications.inbox_api import router as inbox_router
     from urbanops.reports.api import router as reports_router
     from urbanops.reports.classifier_api import router as classifier_router
+    from urbanops.rewards.prizes_api import staff_router as rewards_prizes_router
 
     for router in (
         identity_router,
@@ -91,6 +92,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         classifier_router,
         areas_router,
         catalogue_router,
+        rewards_prizes_router,
     ):
         app.include_router(router)
 
@@ -99,6 +101,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     from urbanops.notifications.citizen_api import router as citizen_inbox_router
     from urbanops.open311.api import router as open311_router
     from urbanops.reports.citizen_api import router as citizen_reports_router
+    from urbanops.rewards.prizes_api import citizen_router as citizen_prizes_router
     from urbanops.web.pages import VENDOR, mount_static
     from urbanops.web.pages import router as pages_router
 
@@ -108,6 +111,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         citizen_reports_router,
         citizen_inbox_router,
         citizen_stations_router,
+        citizen_prizes_router,
     ):
         app.include_router(router)
     app.include_router(pages_router)

@@ -137,6 +137,7 @@ DEMO_USERS: list[tuple[str, str, list[Role], str | None]] = [
     ("humen", "虎门分局 处置员 周杰", [Role.handler], "branch_441900121"),
     ("humen_mgr", "虎门分局 负责人 林芳", [Role.unit_manager], "branch_441900121"),
     ("municipal", "市政公用事务中心 处置员 吴磊", [Role.handler], "dept_municipal"),
+    ("rewards", "积分管理员 何琳", [Role.rewards_clerk], None),
 ]
 
 # (lat, lon, text, category): points inside Dongguan's towns (WGS-84)
@@ -169,6 +170,9 @@ def load_demo(now: datetime, progress: Progress = _quiet) -> bool:
         users = _create_demo_users(session)
         progress("adding demo service stations")
         load_demo_stations(session)
+        from urbanops.rewards.demo_prizes import load_demo_prizes
+
+        load_demo_prizes(session, now)
         progress("submitting demo reports")
         clerk = identity.actor_for_user(users["clerk"])
         for i, (lat, lon, text, category) in enumerate(DEMO_REPORTS):

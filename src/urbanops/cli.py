@@ -508,6 +508,29 @@ def bench_console(
     run(cases=cases, rounds=rounds, progress=progress)
 
 
+@bench_app.command("redeem")
+def bench_redeem(
+    stock: Annotated[int, typer.Option(min=0, max=100000, help="the prize's stock")] = 50,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=5000, help="citizens redeeming at the same moment")
+    ] = 200,
+) -> None:
+    """Race C citizens (each with enough points) to redeem one prize of stock S in the
+    configured database; the last line says how many won, whether any was oversold and whether
+    the ledger adds up."""
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root))
+    try:
+        from bench.redeem import run
+    except ImportError:
+        typer.echo(
+            "the benchmark code (bench/) is in the source tree; run from a checkout", err=True
+        )
+        raise typer.Exit(code=2) from None
+    require_database()
+    run(stock=stock, concurrency=concurrency, progress=progress)
+
+
 @classifier_app.command("evaluate")
 def classifier_evaluate(
     file: Annotated[

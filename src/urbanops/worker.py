@@ -29,9 +29,15 @@ def job_app() -> App:
             from urbanops.cases.jobs import blueprint as cases_jobs
             from urbanops.notifications.jobs import blueprint as notification_jobs
             from urbanops.reports.jobs import blueprint as report_jobs
+            from urbanops.rewards.prize_jobs import blueprint as prize_jobs
 
             _app = make_job_app(
-                {"cases": cases_jobs, "notifications": notification_jobs, "reports": report_jobs}
+                {
+                    "cases": cases_jobs,
+                    "notifications": notification_jobs,
+                    "reports": report_jobs,
+                    "prizes": prize_jobs,
+                }
             )
         return _app
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import BaseModel, Field, field_validator
@@ -118,6 +119,19 @@ class RewardsSettings(BaseModel):
     assist_points: int = Field(default=10, ge=0)  # 助攻: a new citizen brought by a shared link
     daily_cap: int = Field(default=100, ge=0)  # most points one citizen earns in a day
     release_after_days: int = Field(default=7, ge=0)  # pending → available without a dispute
+    # prizes: a voucher not collected this many days after redemption (or after the prize's
+    # validity, whichever is first) is cancelled and its points refunded
+    voucher_valid_days: int = Field(default=30, ge=1)
+    # cash red packets: `local` records payouts (development, demo, tests), `wechat` pays by
+    # WeChat Pay 商家转账到零钱; a payout failing this many times is given up and refunded
+    payment_adapter: Literal["local", "wechat"] = "local"
+    local_payout_fails: bool = False  # the local adapter refuses every payout (to try failure)
+    payout_max_attempts: int = Field(default=5, ge=1)
+    wechat_pay_mch_id: str = ""  # 商户号
+    wechat_pay_appid: str = ""  # the app (公众号 / 小程序) whose openids receive the money
+    wechat_pay_key_path: str = ""  # the merchant's API private key (apiclient_key.pem)
+    wechat_pay_cert_serial: str = ""  # the serial number of the merchant's API certificate
+    wechat_pay_api_base: str = "https://api.mch.weixin.qq.com"
 
 
 class Open311Settings(BaseModel):

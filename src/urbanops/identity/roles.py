@@ -17,6 +17,7 @@ class Role(StrEnum):
     unit_manager = "unit_manager"  # 城管分局 / 专业部门 manager
     leader = "leader"  # 领导
     reveal_phone = "reveal_phone"  # may see personal phone numbers unmasked (logged)
+    rewards_clerk = "rewards_clerk"  # 积分管理员: prizes, redemptions, points (全莞拍)
 
 
 #: What the pages call each role, in Chinese and in English.
@@ -31,6 +32,7 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.unit_manager: ("单位管理员", "Unit manager"),
     Role.leader: ("领导", "Leader"),
     Role.reveal_phone: ("查看号码", "May reveal phone numbers"),
+    Role.rewards_clerk: ("积分管理员", "Rewards clerk"),
 }
 
 

@@ -9,6 +9,7 @@ const T = {
     title: "UrbanOps holiday schedules",
     nav_calendar: "Holiday schedules",
     nav_channels: "Referral channels",
+    nav_prizes: "Prizes",
     nav_console: "Command centre",
     logout: "Sign out",
     login_title: "Admin sign-in",

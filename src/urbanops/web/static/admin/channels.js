@@ -11,6 +11,7 @@ const T = {
     title: "UrbanOps referral channels",
     nav_calendar: "Holiday schedules",
     nav_channels: "Referral channels",
+    nav_prizes: "Prizes",
     nav_console: "Command centre",
     logout: "Sign out",
     login_title: "Admin sign-in",

@@ -2,7 +2,8 @@
    switch, the admin sign-in (the bearer token kept in sessionStorage like the console's) and
    calls to the API in the page's language. A page gives its words and what to do once an admin
    is signed in (`load`), when the page must be drawn again (`render`, after a language switch)
-   and when the admin signs out (`reset`). */
+   and when the admin signs out (`reset`); `allow` names the roles the page is for (admins by
+   default). */
 
 export const $ = (s) => document.querySelector(s);
 export const $$ = (s) => Array.from(document.querySelectorAll(s));
@@ -18,6 +19,7 @@ const COMMON = {
     nav_calendar: "Holiday schedules",
     nav_stations: "Service stations",
     nav_channels: "Referral channels",
+    nav_prizes: "Prizes",
     nav_keys: "API keys",
     nav_audit: "Audit trail",
     nav_console: "Command centre",
@@ -38,6 +40,7 @@ const COMMON = {
     role_unit_manager: "unit manager",
     role_leader: "leader",
     role_reveal_phone: "may reveal phone numbers",
+    role_rewards_clerk: "rewards clerk",
   },
   zh: {
     not_admin: "此页面仅限系统管理员使用。",
@@ -52,10 +55,11 @@ const COMMON = {
     role_unit_manager: "单位管理员",
     role_leader: "领导",
     role_reveal_phone: "查看号码",
+    role_rewards_clerk: "积分管理员",
   },
 };
 
-export function adminPage({ words: own, load, render, reset }) {
+export function adminPage({ words: own, load, render, reset, allow = ["admin"] }) {
   const words = {
     en: { ...COMMON.en, ...own.en },
     zh: { ...COMMON.zh, ...own.zh },
@@ -143,7 +147,7 @@ export function adminPage({ words: own, load, render, reset }) {
     showWho();
     $("#login").hidden = true;
     $("#logout").hidden = false;
-    if (!me.roles.includes("admin")) {
+    if (!allow.some((r) => me.roles.includes(r))) {
       $("#login-err").textContent = t("not_admin");
       $("#login-err").hidden = false;
       $("#login").hidden = false;

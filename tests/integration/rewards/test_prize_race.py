@@ -1,0 +1,146 @@
+"""Racing redemptions never oversell: 40 citizens redeem one prize of stock 5 at once over
+HTTP against a real server (uvicorn on a port, the app's own sessions, committed), and the
+`urbanops bench redeem` race at a small size prints its line with exactly S winners.
+
+Both commit to the test database; the ledger is append-only, so their citizens, entries and
+prizes stay (each run makes new ones and counts only its own).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+import uvicorn
+from bench import redeem as bench_redeem
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from urbanops.app import create_app
+from urbanops.identity import citizens
+from urbanops.identity.models import Citizen, CitizenSession
+from urbanops.rewards import ledger
+from urbanops.rewards.prize_models import Prize, Redemption
+
+STOCK, RACERS, PRICE = 5, 40, 100
+LAST_LINE = re.compile(
+    r"^redeem: attempts=(\d+) succeeded=(\d+) oversold=(\d+) ledger_consistent=(true|false)$"
+)
+
+
+@pytest.fixture
+def server(engine: Engine) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+def test_forty_racers_over_http_win_exactly_the_stock(
+    server: str, committed: sessionmaker[Session]
+) -> None:
+    now = datetime.now(UTC)
+    run = secrets.token_hex(4)
+    with committed() as session:
+        prize = Prize(
+            name=f"竞速奖品 {run}",
+            kind="gift",
+            price_points=PRICE,
+            stock=STOCK,
+            active=True,
+            low_stock_threshold=0,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(prize)
+        people = [
+            Citizen(phone=f"17{secrets.randbelow(10**9):09d}", nickname="竞速", created_at=now)
+            for _ in range(RACERS)
+        ]
+        session.add_all(people)
+        session.flush()
+        tokens = []
+        for person in people:
+            ledger.post(
+                session,
+                citizen_id=person.id,
+                kind="adjust",
+                key=f"race:{run}:{person.id}",
+                now=now,
+                reason="测试积分",
+                ref_type="adjustment",
+                ref_id=run,
+                available=PRICE,
+            )
+            raw = secrets.token_urlsafe(32)
+            session.add(
+                CitizenSession(
+                    token_hash=citizens.keyed_digest("session", raw),
+                    citizen_id=person.id,
+                    created_at=now,
+                    expires_at=now + timedelta(hours=1),
+                )
+            )
+            tokens.append(raw)
+        session.commit()
+        prize_id, ids = prize.id, [p.id for p in people]
+
+    barrier = threading.Barrier(RACERS)
+    statuses: Counter[int] = Counter()
+    codes: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def racer(raw: str) -> None:
+        with httpx.Client(base_url=server, timeout=60) as http:
+            barrier.wait()
+            r = http.post(
+                f"/api/v1/citizen/prizes/{prize_id}/redeem",
+                headers={"X-Citizen-Token": raw, "Idempotency-Key": f"race-{run}"},
+            )
+        with lock:
+            statuses[r.status_code] += 1
+            if r.status_code != 201:
+                codes[r.json().get("code", "?")] += 1
+
+    threads = [threading.Thread(target=racer, args=(raw,)) for raw in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert statuses == Counter({201: STOCK, 409: RACERS - STOCK}), (statuses, codes)
+    assert codes == Counter({"out_of_stock": RACERS - STOCK})
+    with committed() as session:
+        left = session.get(Prize, prize_id)
+        assert left is not None and left.stock == 0
+        won = session.scalar(select(func.count()).where(Redemption.prize_id == prize_id))
+        assert won == STOCK
+        assert ledger.inconsistent_citizens(session, ids) == []
+        spent = sum(PRICE - ledger.balance_of(session, cid).available for cid in ids)
+        assert spent == STOCK * PRICE
+
+
+def test_the_bench_race_at_a_small_size(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    bench_redeem.run(stock=5, concurrency=30, progress=print)
+    lines = capsys.readouterr().out.strip().splitlines()
+    match = LAST_LINE.match(lines[-1])
+    assert match is not None, lines
+    assert match.groups() == ("30", "5", "0", "true"), lines
+    assert "out_of_stock=25" in lines[-2] and "redeemed=5" in lines[-2], lines[-2]
