@@ -81,8 +81,8 @@ class Redemption(Base):
             f"cancelled_by IS NULL OR cancelled_by IN {CANCELLED_BY}", name="cancelled_by"
         ),
         CheckConstraint("points > 0", name="points_positive"),
-        UniqueConstraint("citizen_id", "idempotency_key", name="idempotency"),
-        UniqueConstraint("voucher_code", name="voucher_code"),
+        UniqueConstraint("citizen_id", "idempotency_key", name="uq_redemption_idempotency"),
+        UniqueConstraint("voucher_code", name="uq_redemption_voucher_code"),
         Index("ix_redemption_citizen", "citizen_id", "id"),
         Index("ix_redemption_prize_citizen", "prize_id", "citizen_id"),
         Index("ix_redemption_status", "status", "id"),
@@ -119,8 +119,8 @@ class Payout(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {PAYOUT_STATES}", name="status"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
-        UniqueConstraint("redemption_id", name="redemption"),
-        UniqueConstraint("out_no", name="out_no"),
+        UniqueConstraint("redemption_id", name="uq_payout_redemption"),
+        UniqueConstraint("out_no", name="uq_payout_out_no"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     redemption_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("redemption.id"))
