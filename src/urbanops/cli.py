@@ -9,6 +9,7 @@ is prepared there; an external one that is not migrated is refused with what to 
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -458,6 +459,18 @@ def apikey_create(name: str) -> None:
     typer.echo(secret)
 
 
+def _bench(name: str) -> Any:
+    """The `run` of the benchmark module `bench/<name>.py`, which lives in the source tree."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    try:
+        return importlib.import_module(f"bench.{name}").run
+    except ImportError:
+        typer.echo(
+            "the benchmark code (bench/) is in the source tree; run from a checkout", err=True
+        )
+        raise typer.Exit(code=2) from None
+
+
 @bench_app.command("intake")
 def bench_intake(
     reports: Annotated[int, typer.Option(min=1)] = 2000,
@@ -469,15 +482,7 @@ def bench_intake(
     ] = False,
 ) -> None:
     """Submit reports over HTTP to a server started here, and compare with the database's ceiling."""
-    root = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(root))
-    try:
-        from bench.intake import run
-    except ImportError:
-        typer.echo(
-            "the benchmark code (bench/) is in the source tree; run from a checkout", err=True
-        )
-        raise typer.Exit(code=2) from None
+    run = _bench("intake")
     run(
         reports=reports,
         concurrency=concurrency,
@@ -495,15 +500,7 @@ def bench_console(
 ) -> None:
     """Load synthetic cases (topping up earlier ones) into the configured database and time
     the console's list, map and counts as an administrator and as a unit manager."""
-    root = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(root))
-    try:
-        from bench.console import run
-    except ImportError:
-        typer.echo(
-            "the benchmark code (bench/) is in the source tree; run from a checkout", err=True
-        )
-        raise typer.Exit(code=2) from None
+    run = _bench("console")
     require_database()
     run(cases=cases, rounds=rounds, progress=progress)
 
@@ -518,15 +515,7 @@ def bench_redeem(
     """Race C citizens (each with enough points) to redeem one prize of stock S in the
     configured database; the last line says how many won, whether any was oversold and whether
     the ledger adds up."""
-    root = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(root))
-    try:
-        from bench.redeem import run
-    except ImportError:
-        typer.echo(
-            "the benchmark code (bench/) is in the source tree; run from a checkout", err=True
-        )
-        raise typer.Exit(code=2) from None
+    run = _bench("redeem")
     require_database()
     run(stock=stock, concurrency=concurrency, progress=progress)
 
