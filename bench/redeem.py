@@ -42,41 +42,45 @@ PRICE = 100
 MARGIN = 10  # connections left for the server's other clients
 
 
-def _setup(stock: int, racers: int, now: datetime) -> tuple[int, list[int]]:
+def stock_and_racers(
+    session: Session, *, stock: int, racers: int, now: datetime, label: str
+) -> tuple[int, list[int]]:
+    """A prize of `stock` at PRICE points and `racers` new citizens holding exactly PRICE
+    available points each (an `adjust` entry); flushed, not committed. The HTTP race test
+    makes its racers here too."""
     run = secrets.token_hex(4)
-    with unit_of_work() as session:
-        prize = Prize(
-            name=f"压测奖品 {run}",
-            description="bench redeem",
-            kind="gift",
-            price_points=PRICE,
-            stock=stock,
-            per_person_limit=None,
-            active=True,
-            low_stock_threshold=0,
-            created_at=now,
-            updated_at=now,
+    prize = Prize(
+        name=f"{label} {run}",
+        description="redemption race",
+        kind="gift",
+        price_points=PRICE,
+        stock=stock,
+        per_person_limit=None,
+        active=True,
+        low_stock_threshold=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(prize)
+    people = [
+        Citizen(phone=f"19{secrets.randbelow(10**9):09d}", nickname=label, created_at=now)
+        for _ in range(racers)
+    ]
+    session.add_all(people)
+    session.flush()
+    for person in people:
+        ledger.post(
+            session,
+            citizen_id=person.id,
+            kind="adjust",
+            key=f"race:{run}:{person.id}",
+            now=now,
+            reason="竞速积分",
+            ref_type="adjustment",
+            ref_id=f"race-{run}",
+            available=PRICE,
         )
-        session.add(prize)
-        people = [
-            Citizen(phone=f"19{secrets.randbelow(10**9):09d}", nickname="压测市民", created_at=now)
-            for _ in range(racers)
-        ]
-        session.add_all(people)
-        session.flush()
-        for person in people:
-            ledger.post(
-                session,
-                citizen_id=person.id,
-                kind="adjust",
-                key=f"bench:redeem:{run}:{person.id}",
-                now=now,
-                reason="压测积分",
-                ref_type="adjustment",
-                ref_id=f"bench-{run}",
-                available=PRICE,
-            )
-        return prize.id, [p.id for p in people]
+    return prize.id, [p.id for p in people]
 
 
 def _free_connections() -> int:
@@ -90,7 +94,10 @@ def _free_connections() -> int:
 def race(*, stock: int, concurrency: int, progress: Callable[[str], None]) -> dict[str, int | bool]:
     """Run the race; the measured outcome."""
     now = datetime.now(UTC)
-    prize_id, racers = _setup(stock, concurrency, now)
+    with unit_of_work() as session:
+        prize_id, racers = stock_and_racers(
+            session, stock=stock, racers=concurrency, now=now, label="压测奖品"
+        )
     at_once = min(concurrency, _free_connections())
     engine = create_engine(database_url(), poolclass=NullPool)
     slots = threading.Semaphore(at_once)

@@ -26,11 +26,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from urbanops.app import create_app
 from urbanops.identity import citizens
-from urbanops.identity.models import Citizen, CitizenSession
+from urbanops.identity.models import CitizenSession
 from urbanops.rewards import ledger
 from urbanops.rewards.prize_models import Prize, Redemption
 
-STOCK, RACERS, PRICE = 5, 40, 100
+STOCK, RACERS = 5, 40
+PRICE = bench_redeem.PRICE
 LAST_LINE = re.compile(
     r"^redeem: attempts=(\d+) succeeded=(\d+) oversold=(\d+) ledger_consistent=(true|false)$"
 )
@@ -60,48 +61,22 @@ def test_forty_racers_over_http_win_exactly_the_stock(
     now = datetime.now(UTC)
     run = secrets.token_hex(4)
     with committed() as session:
-        prize = Prize(
-            name=f"竞速奖品 {run}",
-            kind="gift",
-            price_points=PRICE,
-            stock=STOCK,
-            active=True,
-            low_stock_threshold=0,
-            created_at=now,
-            updated_at=now,
+        prize_id, ids = bench_redeem.stock_and_racers(
+            session, stock=STOCK, racers=RACERS, now=now, label="竞速"
         )
-        session.add(prize)
-        people = [
-            Citizen(phone=f"17{secrets.randbelow(10**9):09d}", nickname="竞速", created_at=now)
-            for _ in range(RACERS)
-        ]
-        session.add_all(people)
-        session.flush()
         tokens = []
-        for person in people:
-            ledger.post(
-                session,
-                citizen_id=person.id,
-                kind="adjust",
-                key=f"race:{run}:{person.id}",
-                now=now,
-                reason="测试积分",
-                ref_type="adjustment",
-                ref_id=run,
-                available=PRICE,
-            )
+        for citizen_id in ids:
             raw = secrets.token_urlsafe(32)
             session.add(
                 CitizenSession(
                     token_hash=citizens.keyed_digest("session", raw),
-                    citizen_id=person.id,
+                    citizen_id=citizen_id,
                     created_at=now,
                     expires_at=now + timedelta(hours=1),
                 )
             )
             tokens.append(raw)
         session.commit()
-        prize_id, ids = prize.id, [p.id for p in people]
 
     barrier = threading.Barrier(RACERS)
     statuses: Counter[int] = Counter()
