@@ -9,6 +9,7 @@ database insists (migration 0007); only follow-up jobs and notifications go.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -29,6 +30,7 @@ from urbanops.identity.roles import SYSTEM, Actor, Role
 from urbanops.notifications.models import Notification
 from urbanops.reports.schemas import ReportIn
 from urbanops.reports.service import IntakeResult, submit_report
+from urbanops.rewards import ledger
 
 S, A = CaseStatus, CaseAction
 DONGCHENG = (23.0159, 113.7796)  # 东城: 06042 goes to 东城城管分局 (branch_441900003)
@@ -59,6 +61,21 @@ def citizen(session: Session, phone: str, *, now: datetime, nickname: str = "街
     session.add(person)
     session.flush()
     return person
+
+
+def grant_points(session: Session, citizen_id: int, points: int, *, now: datetime) -> None:
+    """`points` available to the citizen at once: a staff `adjust` entry, as a starting balance."""
+    ledger.post(
+        session,
+        citizen_id=citizen_id,
+        kind="adjust",
+        key=f"test:grant:{citizen_id}:{secrets.token_hex(6)}",
+        now=now,
+        reason="测试积分",
+        ref_type="adjustment",
+        ref_id="test",
+        available=points,
+    )
 
 
 def staff_member(

@@ -27,17 +27,7 @@ _phone = iter(range(13700003000, 13700009999))
 def citizen(session: Session, points: int) -> tuple[int, dict[str, str]]:
     person = factories.citizen(session, str(next(_phone)), now=NOW)
     if points:
-        ledger.post(
-            session,
-            citizen_id=person.id,
-            kind="adjust",
-            key=f"api:grant:{person.id}",
-            now=NOW,
-            reason="测试积分",
-            ref_type="adjustment",
-            ref_id="t",
-            available=points,
-        )
+        factories.grant_points(session, person.id, points, now=NOW)
     raw = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     session.add(

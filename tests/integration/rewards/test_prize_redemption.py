@@ -30,17 +30,7 @@ _phone = iter(range(13800002000, 13800009999))
 def person(session: Session, points: int = 0) -> Citizen:
     c = factories.citizen(session, str(next(_phone)), now=NOW)
     if points:
-        ledger.post(
-            session,
-            citizen_id=c.id,
-            kind="adjust",
-            key=f"test:grant:{c.id}",
-            now=NOW,
-            reason="测试积分",
-            ref_type="adjustment",
-            ref_id="t",
-            available=points,
-        )
+        factories.grant_points(session, c.id, points, now=NOW)
     return c
 
 
