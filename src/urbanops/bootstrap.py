@@ -157,21 +157,22 @@ def load_demo(now: datetime, progress: Progress = _quiet) -> bool:
     """Demo users and cases; False when already loaded."""
     from urbanops.reports.schemas import ReportIn
     from urbanops.reports.service import submit_report
+    from urbanops.rewards.demo_prizes import load_demo_prizes
 
     with unit_of_work() as session:
         if session.scalar(select(User.id).where(User.username == "admin")) is not None:
-            # demo data of an earlier version: add the demo accounts it did not have yet
+            # demo data of an earlier version: add the demo accounts and prizes it lacks
             added = _create_demo_users(session)
             if added:
                 progress(f"added demo accounts: {', '.join(sorted(added))}")
                 _give_patches(session, added)
+            if prizes := load_demo_prizes(session, now):
+                progress(f"added {prizes} demo prizes")
             return False
         progress("creating demo users")
         users = _create_demo_users(session)
         progress("adding demo service stations")
         load_demo_stations(session)
-        from urbanops.rewards.demo_prizes import load_demo_prizes
-
         load_demo_prizes(session, now)
         progress("submitting demo reports")
         clerk = identity.actor_for_user(users["clerk"])

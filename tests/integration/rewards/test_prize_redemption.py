@@ -314,3 +314,13 @@ def test_the_catalogue_says_what_each_citizen_may_still_redeem(session: Session)
     assert items[cheap.id].remaining_limit == 0 and items[cheap.id].mine == 1
     assert not items[dear.id].affordable and items[dear.id].remaining_limit is None
     assert session.scalar(select(func.count()).where(Prize.id.in_([cheap.id, dear.id]))) == 2
+
+
+def test_demo_prizes_are_added_once_by_name(session: Session) -> None:
+    from urbanops.rewards.demo_prizes import DEMO_PRIZES, load_demo_prizes
+
+    load_demo_prizes(session, NOW)
+    assert load_demo_prizes(session, NOW) == 0
+    names = {row[0] for row in DEMO_PRIZES}
+    have = session.scalar(select(func.count()).where(Prize.name.in_(names), Prize.is_demo))
+    assert have == len(names)
