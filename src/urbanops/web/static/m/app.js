@@ -9,6 +9,7 @@ import { element, html } from "../shared/html.js";
 import { fmt, lang, setLang, t, translatePage } from "./i18n.js";
 import { makeMap } from "./maps.js";
 import { loadMine } from "./mine.js";
+import { loadPrizes, loadVouchers } from "./prizes.js";
 import { go, onShow, session, signedOut } from "./nav.js";
 import { api, isNetworkError, outcomeOf } from "./net.js";
 import { online, renderOutbox } from "./outbox.js";
@@ -26,6 +27,8 @@ import { $, toast } from "./ui.js";
 import { renderCats, setCategories } from "./what.js";
 
 const DEMO = $("#app").dataset.demo === "true";
+// the views the app may open on (from the address's #hash); any other opens the report form
+const OPENING = ["mine", "prizes", "vouchers"];
 
 function applyLang() {
   translatePage();
@@ -41,6 +44,8 @@ onShow("report", showReportMap);
 onShow("mine", loadMine);
 onShow("stations", loadStations);
 onShow("me", loadMe);
+onShow("prizes", loadPrizes);
+onShow("vouchers", loadVouchers);
 
 // ---- sign in --------------------------------------------------------------------------------
 let countdown = 0;
@@ -218,7 +223,8 @@ $("#logout").addEventListener("click", async () => {
 
 // ---- start ----------------------------------------------------------------------------------
 async function start() {
-  go(location.hash.slice(1) === "mine" ? "mine" : "report", false);
+  const asked = location.hash.slice(1);
+  go(OPENING.includes(asked) ? asked : "report", false);
   await showReportMap();
   await restoreDraft();
   renderOutbox();

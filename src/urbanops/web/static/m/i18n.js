@@ -185,6 +185,12 @@ const T = {
     f_other: "输入内容",
   },
 };
+/** More words (a view's own, in their module): `{en: {...}, zh: {...}}`. */
+export function addWords(words) {
+  Object.assign(T.en, words.en);
+  Object.assign(T.zh, words.zh);
+}
+
 const zhDefaults = {};
 $$("[data-i18n]").forEach((el) => {
   zhDefaults[el.dataset.i18n] = el.textContent;

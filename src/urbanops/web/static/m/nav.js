@@ -6,7 +6,10 @@ import { $, $$ } from "./ui.js";
 /** The signed-in citizen (GET /api/v1/citizen/me), or null. */
 export const session = { me: null };
 
-const VIEWS = ["login", "report", "result", "mine", "case", "stations", "me"];
+const VIEWS = ["login", "report", "result", "mine", "case", "stations", "me", "prizes", "vouchers"];
+// views reached from another's tab: the tab they light up
+const TAB_OF = { case: "mine", prizes: "rewards", vouchers: "rewards" };
+export const tabOf = (view) => TAB_OF[view] || view;
 const shownHandlers = {};
 const signOutHandlers = [];
 
@@ -29,8 +32,10 @@ export function go(name, push = true) {
   });
   $("#tabs").hidden = name === "login";
   $$("#tabs button").forEach((b) =>
-    b.classList.toggle("on", b.dataset.go === name || (name === "case" && b.dataset.go === "mine")),
+    b.classList.toggle("on", (b.dataset.tab || b.dataset.go) === tabOf(name)),
   );
+  $("#rewards-nav").hidden = tabOf(name) !== "rewards";
+  $$("#rewards-nav button").forEach((b) => b.classList.toggle("on", b.dataset.go === name));
   if (push) history.pushState({ view: name }, "", `#${name}`);
   window.scrollTo(0, 0);
   if (shownHandlers[name]) shownHandlers[name]();

@@ -1,6 +1,8 @@
 /* What the citizen app keeps on the phone, in IndexedDB: the draft of the report form ("kv",
-   key "draft") and the outbox of reports not yet accepted ("outbox", by idempotency key), with
-   the photos still to be uploaded as Blobs. */
+   key "draft"), the outbox of reports not yet accepted ("outbox", by idempotency key), with
+   the photos still to be uploaded as Blobs, the last good answer of the rewards reads ("kv",
+   "read:<path>", shown offline, dropped at sign-out) and the idempotency key of a redemption
+   whose answer never came ("kv", "redeem:<citizen>:<prize>"). */
 import { openDb } from "../shared/idb.js";
 import { thumbImg } from "../shared/thumbs.js";
 
@@ -11,6 +13,12 @@ export const idb = openDb("urbanops-m", 1, (db) => {
 export const loadDraft = () => idb("kv", "readonly", (s) => s.get("draft"));
 export const saveDraftData = (data) => idb("kv", "readwrite", (s) => s.put(data, "draft"));
 export const clearDraft = () => idb("kv", "readwrite", (s) => s.delete("draft"));
+export const kvGet = (key) => idb("kv", "readonly", (s) => s.get(key));
+export const kvPut = (key, value) => idb("kv", "readwrite", (s) => s.put(value, key));
+export const kvDelete = (key) => idb("kv", "readwrite", (s) => s.delete(key));
+/** Drop every kv entry whose key starts with `prefix`. */
+export const kvDeletePrefix = (prefix) =>
+  idb("kv", "readwrite", (s) => s.delete(IDBKeyRange.bound(prefix, `${prefix}\uffff`)));
 export const outboxAll = () =>
   idb("outbox", "readonly", (s) => s.getAll()).then((items) =>
     (items || []).sort((a, b) =>

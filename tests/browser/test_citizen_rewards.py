@@ -1,0 +1,199 @@
+"""The citizen's rewards pages (积分, 好礼, 我的兑换) in a real browser on a phone-sized screen.
+Commits to the test database: each test makes its own citizen (a fresh phone number), gives
+them points through the ledger and its own prizes (names unique per run), and looks only at
+those."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, Request, Route, expect
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import sessionmaker
+
+from tests import factories
+from urbanops.core.clock import utcnow
+from urbanops.identity.citizens import normalise_phone
+from urbanops.identity.models import Citizen
+from urbanops.rewards.prize_models import Prize, Redemption
+
+from .test_citizen_app import sign_in
+
+pytestmark = pytest.mark.browser
+SHOTS = Path("/tmp/shots")
+
+
+def new_phone() -> str:
+    return f"139{uuid.uuid4().int % 10**8:08d}"
+
+
+def citizen_id(engine: Engine, phone: str) -> int:
+    with sessionmaker(engine)() as s:
+        found = s.scalar(select(Citizen.id).where(Citizen.phone == normalise_phone(phone)))
+    assert found is not None
+    return found
+
+
+def give_points(engine: Engine, cid: int, points: int) -> None:
+    with sessionmaker(engine).begin() as s:
+        factories.grant_points(s, cid, points, now=utcnow())
+
+
+def make_prize(engine: Engine, name: str, **values: Any) -> int:
+    now = utcnow()
+    fields: dict[str, Any] = {
+        "description": "测试用好礼",
+        "kind": "gift",
+        "price_points": 100,
+        "stock": 5,
+        "per_person_limit": 1,
+        "valid_from": None,
+        "valid_until": now + timedelta(days=30),
+        "low_stock_threshold": 0,
+        "face_value_fen": None,
+    }
+    fields.update(values)
+    with sessionmaker(engine).begin() as s:
+        prize = Prize(name=name, active=True, created_at=now, updated_at=now, **fields)
+        s.add(prize)
+        s.flush()
+        return prize.id
+
+
+def redemptions_of(engine: Engine, cid: int) -> list[tuple[int, str, str]]:
+    with sessionmaker(engine)() as s:
+        rows = s.execute(
+            select(Redemption.id, Redemption.status, Redemption.idempotency_key)
+            .where(Redemption.citizen_id == cid)
+            .order_by(Redemption.id)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def open_prizes(page: Page) -> None:
+    page.click("#tabs [data-tab=rewards]")
+    page.click("#rewards-nav [data-go=prizes]")
+    page.wait_for_selector("#view-prizes:not([hidden])")
+
+
+def test_redeem_get_a_voucher_with_qr_and_cancel_it_for_a_refund(
+    phone_page: Page, engine: Engine
+) -> None:
+    page = phone_page
+    phone = new_phone()
+    sign_in(page, phone)
+    cid = citizen_id(engine, phone)
+    give_points(engine, cid, 300)
+    run = uuid.uuid4().hex[:6]
+    name = f"晴雨伞 {run}"
+    make_prize(engine, name, price_points=120, stock=5)
+
+    open_prizes(page)
+    expect(page.locator("#prizes-points")).to_have_text("300")
+    card = page.locator(f"#prize-list li:has-text('{name}')")
+    expect(card).to_contain_text("120 积分")
+    expect(card).to_contain_text("剩 5 件")
+    expect(card).to_contain_text("每人限 1 份")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "m-prizes.png"), full_page=True)
+
+    # the first answer is lost on the way back: the server redeemed, the phone saw no answer
+    keys: list[str] = []
+
+    def lose_answer(route: Route, request: Request) -> None:
+        keys.append(request.headers.get("idempotency-key", ""))
+        route.fetch()
+        route.abort("connectionreset")
+
+    page.route("**/api/v1/citizen/prizes/*/redeem", lose_answer)
+    card.locator("[data-redeem]").click()
+    expect(page.locator("#redeem-sheet")).to_be_visible()
+    expect(page.locator("#rs-after")).to_have_text("180 积分")
+    page.screenshot(path=str(SHOTS / "m-redeem-confirm.png"))
+    page.click("#rs-ok")
+    expect(page.locator("#rs-error")).to_contain_text("不会重复兑换")
+    expect(page.locator("#rs-ok")).to_have_text("重试兑换")
+    page.screenshot(path=str(SHOTS / "m-redeem-lost.png"))
+    assert len(redemptions_of(engine, cid)) == 1
+
+    # the retried tap carries the same key and gets the same voucher back
+    page.unroute("**/api/v1/citizen/prizes/*/redeem")
+
+    def pass_on(route: Route, request: Request) -> None:
+        keys.append(request.headers.get("idempotency-key", ""))
+        route.continue_()
+
+    page.route("**/api/v1/citizen/prizes/*/redeem", pass_on)
+    page.click("#rs-ok")
+    page.wait_for_selector("#view-vouchers:not([hidden])")
+    assert len(keys) == 2 and keys[0] == keys[1] and keys[0]
+    rows = redemptions_of(engine, cid)
+    assert len(rows) == 1 and rows[0][1] == "requested" and rows[0][2] == keys[0]
+    rid = rows[0][0]
+
+    voucher = page.locator(f"#voucher-list li[data-id='{rid}']")
+    expect(voucher).to_contain_text(name)
+    expect(voucher.locator(".status")).to_have_text("待发放")
+    code = voucher.locator(".vcode").inner_text()
+    assert re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}", code)
+    qr = voucher.locator("img.qr")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    expect(voucher).to_contain_text("城市服务驿站")
+    page.screenshot(path=str(SHOTS / "m-vouchers.png"), full_page=True)
+
+    page.once("dialog", lambda d: d.accept())
+    voucher.locator("[data-cancel]").click()
+    expect(voucher.locator(".status")).to_have_text("已取消")
+    expect(voucher).to_contain_text("120 积分已退回")
+    assert voucher.locator("img.qr").count() == 0
+    assert redemptions_of(engine, cid)[0][1] == "cancelled"
+
+    page.click("#rewards-nav [data-go=prizes]")
+    expect(page.locator("#prizes-points")).to_have_text("300")
+
+    # offline, the views show what they last read, marked as such
+    page.context.set_offline(True)
+    page.click("#rewards-nav [data-go=vouchers]")
+    expect(page.locator("#vouchers-state")).to_contain_text("离线：显示的是")
+    expect(voucher.locator(".status")).to_have_text("已取消")
+    page.screenshot(path=str(SHOTS / "m-vouchers-offline.png"), full_page=True)
+    page.context.set_offline(False)
+
+
+def test_sold_out_short_and_just_sold_out_prizes(phone_page: Page, engine: Engine) -> None:
+    page = phone_page
+    phone = new_phone()
+    sign_in(page, phone)
+    cid = citizen_id(engine, phone)
+    give_points(engine, cid, 150)
+    run = uuid.uuid4().hex[:6]
+    gone, dear, last = f"小夜灯 {run}", f"观赛 {run}", f"礼仪包 {run}"
+    make_prize(engine, gone, stock=0)
+    make_prize(engine, dear, price_points=1000)
+    last_id = make_prize(engine, last, stock=1)
+
+    open_prizes(page)
+    sold = page.locator(f"#prize-list li:has-text('{gone}')")
+    expect(sold.locator(".why")).to_have_text("已兑完")
+    assert sold.locator("[data-redeem]").count() == 0
+    expect(page.locator(f"#prize-list li:has-text('{dear}') .why")).to_have_text("还差 850 分")
+
+    # the last one goes to someone else while the page shows it
+    with sessionmaker(engine).begin() as s:
+        prize = s.get(Prize, last_id)
+        assert prize is not None
+        prize.stock = 0
+    page.locator(f"#prize-list li:has-text('{last}') [data-redeem]").click()
+    page.click("#rs-ok")
+    expect(page.locator("#rs-error")).to_have_text("这件好礼刚刚兑完了，看看别的吧")
+    page.screenshot(path=str(SHOTS / "m-redeem-sold-out.png"))
+    page.click("#rs-close")
+    expect(page.locator(f"#prize-list li:has-text('{last}') .why")).to_have_text("已兑完")
+    assert redemptions_of(engine, cid) == []
+    page.screenshot(path=str(SHOTS / "m-prizes-states.png"), full_page=True)
