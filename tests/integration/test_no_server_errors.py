@@ -174,10 +174,14 @@ def test_path_ids_beyond_the_columns_are_422(client: TestClient, chief: dict[str
     r = client.post(f"/api/v1/cases/1/reports/{BEYOND_BIGINT}/split", headers=chief)
     assert_problem(r, 422, "report_id")
     r = client.post(
-        f"/api/v1/citizens/{BEYOND_BIGINT}/reveal-phone", json={"reason": "核实"}, headers=chief
+        f"/api/v1/citizens/{BEYOND_BIGINT}/reveal-phone",
+        json={"case_id": 1, "reason": "核实"},
+        headers=chief,
     )
     assert_problem(r, 422, "citizen_id")
-    r = client.post("/api/v1/citizens/1/reveal-phone", json={"reason": "\x00"}, headers=chief)
+    r = client.post(
+        "/api/v1/citizens/1/reveal-phone", json={"case_id": 1, "reason": "\x00"}, headers=chief
+    )
     assert_problem(r, 422, "reason")
 
 

@@ -10,6 +10,7 @@ unit nor communities, sees nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select
@@ -32,6 +33,7 @@ from urbanops.catalogue import service as catalogue
 from urbanops.catalogue.models import Channel
 from urbanops.core.errors import NotFound, PermissionDenied
 from urbanops.core.geo import Datum, from_wgs84
+from urbanops.identity import citizens
 from urbanops.identity.citizens import mask_phone
 from urbanops.identity.models import Citizen
 from urbanops.identity.roles import Actor, ActorKind, Role
@@ -282,3 +284,28 @@ def case_reports(session: Session, actor: Actor, case_id: int) -> list[CaseRepor
         )
         for r, phone in rows
     ]
+
+
+def reveal_reporter_phone(
+    session: Session, actor: Actor, *, now: datetime, case_id: int, citizen_id: int, reason: str
+) -> str:
+    """The full phone number of a citizen who reported `case_id`, for a staff member with the
+    `reveal_phone` permission who may read that case; logged with the case and the reason.
+    Without the permission, or outside the caller's scope, 403; a case that does not exist, or
+    a citizen without a report on it, 404; nothing is logged then."""
+    citizens.require_reveal(actor)
+    ensure_visible(actor, get_case(session, case_id))
+    reported = session.scalar(
+        select(Report.id)
+        .where(Report.case_id == case_id, Report.reporter_citizen_id == citizen_id)
+        .limit(1)
+    )
+    if reported is None:
+        raise NotFound(
+            "该市民没有上报过此案件",
+            code="not_a_reporter",
+            message_en="the citizen has not reported this case",
+        )
+    return citizens.reveal_phone(
+        session, actor=actor, now=now, citizen_id=citizen_id, case_id=case_id, reason=reason
+    )

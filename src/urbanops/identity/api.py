@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from urbanops.areas.models import Town, Unit
+from urbanops.cases import queries
 from urbanops.core.errors import DomainError, NotAuthenticated, RateLimited, ServiceBusy
 from urbanops.core.security import cookie_secure
 from urbanops.core.settings import get_settings
@@ -24,7 +25,7 @@ from urbanops.core.web import (
     problem,
     run_in_transaction,
 )
-from urbanops.identity import citizens, service, staff
+from urbanops.identity import service, staff
 from urbanops.identity.deps import StaffDep, current_user
 from urbanops.identity.models import User
 from urbanops.identity.roles import ROLE_LABELS, Role
@@ -257,7 +258,7 @@ def me(session: SessionDep, user: Annotated[User, Depends(current_user)]) -> MeO
 
 
 class RevealIn(BaseModel):
-    case_id: DbId | None = None
+    case_id: DbId  # the case the citizen reported, which the caller may read
     reason: Text = Field(min_length=1, max_length=200)
 
 
@@ -270,13 +271,14 @@ class RevealOut(BaseModel):
 def reveal_phone(
     session: SessionDep, now: NowDep, actor: StaffDep, citizen_id: DbId, body: RevealIn
 ) -> RevealOut:
-    """A citizen's full phone number: needs the `reveal_phone` permission; every look is logged."""
-    phone = citizens.reveal_phone(
+    """The full phone number of a citizen who reported the case `case_id`: needs the
+    `reveal_phone` permission and the case in the caller's scope; every look is logged."""
+    phone = queries.reveal_reporter_phone(
         session,
-        actor=actor,
+        actor,
         now=now,
-        citizen_id=citizen_id,
         case_id=body.case_id,
+        citizen_id=citizen_id,
         reason=body.reason,
     )
     return RevealOut(citizen_id=citizen_id, phone=phone)

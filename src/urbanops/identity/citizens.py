@@ -294,16 +294,8 @@ def update_profile(
     return citizen
 
 
-def reveal_phone(
-    session: Session,
-    *,
-    actor: Actor,
-    now: datetime,
-    citizen_id: int,
-    case_id: int | None,
-    reason: str,
-) -> str:
-    """A citizen's full phone number for a staff member with the permission; always logged."""
+def require_reveal(actor: Actor) -> None:
+    """Refuse (403) anyone but a staff member with the `reveal_phone` permission."""
     if (
         Role.reveal_phone not in actor.roles
         or actor.kind is not ActorKind.staff
@@ -314,6 +306,21 @@ def reveal_phone(
             code="reveal_not_allowed",
             message_en="you may not see full phone numbers",
         )
+
+
+def reveal_phone(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    citizen_id: int,
+    case_id: int,
+    reason: str,
+) -> str:
+    """A citizen's full phone number for a staff member with the permission; always logged.
+    The caller has checked that the citizen reported `case_id` and that the case is in the
+    staff member's scope (`cases.queries.reveal_reporter_phone`)."""
+    require_reveal(actor)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(

@@ -217,10 +217,12 @@ def test_staff_see_masked_phones_and_reveal_is_logged(
     h = sign_in(client, session, "13800000006")
     me = client.get("/api/v1/citizen/me", headers=h).json()
     assert me["phone_masked"] == "138****0006"
+    body = {**HUMEN, "category_code": "manhole", "idempotency_key": "citizen-key-0006"}
+    reported = client.post("/api/v1/citizen/reports", json=body, headers=h)
+    assert reported.status_code == 201, reported.text
+    ask = {"case_id": reported.json()["case_id"], "reason": "回访"}
     r = client.post(
-        f"/api/v1/citizens/{me['id']}/reveal-phone",
-        json={"reason": "回访"},
-        headers=token(client, "t_chief"),
+        f"/api/v1/citizens/{me['id']}/reveal-phone", json=ask, headers=token(client, "t_chief")
     )
     assert r.status_code == 403
     before = session.scalar(select(func.count()).select_from(PhoneReveal)) or 0
@@ -235,9 +237,7 @@ def test_staff_see_masked_phones_and_reveal_is_logged(
         roles=[Role.shift_chief, Role.reveal_phone],
     )
     r = client.post(
-        f"/api/v1/citizens/{me['id']}/reveal-phone",
-        json={"reason": "回访"},
-        headers=token(client, "t_revealer"),
+        f"/api/v1/citizens/{me['id']}/reveal-phone", json=ask, headers=token(client, "t_revealer")
     )
     assert r.json()["phone"] == "13800000006"
     assert session.scalar(select(func.count()).select_from(PhoneReveal)) == before + 1
