@@ -78,6 +78,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     from urbanops.notifications.inbox_api import router as inbox_router
     from urbanops.reports.api import router as reports_router
     from urbanops.reports.classifier_api import router as classifier_router
+    from urbanops.rewards.boards_api import public_router as rewards_boards_router
     from urbanops.rewards.prizes_api import staff_router as rewards_prizes_router
 
     for router in (
@@ -93,6 +94,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         areas_router,
         catalogue_router,
         rewards_prizes_router,
+        rewards_boards_router,
     ):
         app.include_router(router)
 
@@ -101,6 +103,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     from urbanops.notifications.citizen_api import router as citizen_inbox_router
     from urbanops.open311.api import router as open311_router
     from urbanops.reports.citizen_api import router as citizen_reports_router
+    from urbanops.rewards.boards_api import citizen_router as citizen_boards_router
     from urbanops.rewards.prizes_api import citizen_router as citizen_prizes_router
     from urbanops.web.pages import VENDOR, mount_static
     from urbanops.web.pages import router as pages_router
@@ -112,6 +115,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         citizen_inbox_router,
         citizen_stations_router,
         citizen_prizes_router,
+        citizen_boards_router,
     ):
         app.include_router(router)
     app.include_router(pages_router)

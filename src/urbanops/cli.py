@@ -520,6 +520,20 @@ def bench_redeem(
     run(stock=stock, concurrency=concurrency, progress=progress)
 
 
+@bench_app.command("board")
+def bench_board(
+    citizens: Annotated[
+        int, typer.Option(min=1, max=10_000_000, help="citizens on this week's city board")
+    ] = 1_000_000,
+    rounds: Annotated[int, typer.Option(min=2, max=10_000, help="reads timed of each kind")] = 200,
+) -> None:
+    """Put N citizens on a board in one transaction (rolled back at the end: nothing stays)
+    and time its top 50, one citizen's rank and a posting; the last line gives the p95s."""
+    run = _bench("board")
+    require_database()
+    run(citizens=citizens, rounds=rounds, progress=progress)
+
+
 @classifier_app.command("evaluate")
 def classifier_evaluate(
     file: Annotated[

@@ -92,6 +92,12 @@ def post(
     return entry
 
 
+def lock_citizen(session: Session, citizen_id: int, now: datetime) -> None:
+    """Take the lock every posting for the citizen takes (their balance row), for a change
+    that must not interleave with their postings (the boards' listing)."""
+    _locked_balance(session, citizen_id, now)
+
+
 def balance_of(session: Session, citizen_id: int) -> Balance:
     row = session.get(PointsBalance, citizen_id)
     return Balance(0, 0) if row is None else Balance(row.pending, row.available)
@@ -148,5 +154,6 @@ __all__ = [
     "entries_for",
     "entry_for",
     "inconsistent_citizens",
+    "lock_citizen",
     "post",
 ]
