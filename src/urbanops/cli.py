@@ -102,11 +102,13 @@ areas_app = typer.Typer(
 apikey_app = typer.Typer(help="API keys for other systems", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks", no_args_is_help=True)
 classifier_app = typer.Typer(help="The report classifier", no_args_is_help=True)
+rewards_app = typer.Typer(help="The 全莞拍 points", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(areas_app, name="areas")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(bench_app, name="bench")
 app.add_typer(classifier_app, name="classifier")
+app.add_typer(rewards_app, name="rewards")
 
 Host = Annotated[str, typer.Option(help="interface to listen on")]
 Port = Annotated[int, typer.Option(help="port to listen on")]
@@ -457,6 +459,31 @@ def apikey_create(name: str) -> None:
         row, secret = create_api_key(session, name)
     typer.echo(f"API key #{row.id} for {row.name!r} (store it now: it is not shown again)")
     typer.echo(secret)
+
+
+@rewards_app.command("reset")
+def rewards_reset(
+    period: Annotated[
+        str, typer.Argument(help="the period's name, e.g. 2026Q4 or a campaign's; once per name")
+    ],
+) -> None:
+    """Expire every citizen's available points (积分清零); pending points stay. Running it
+    again with the same period expires nothing more."""
+    from urbanops.rewards.jobs import reset_all
+
+    if not period.replace("-", "").replace("_", "").isalnum() or len(period) > 40:
+        raise typer.BadParameter("letters, digits, - and _ only (at most 40)")
+    require_database()
+    typer.echo(f"rewards reset {period}: {reset_all(period)} citizens")
+
+
+@rewards_app.command("project")
+def rewards_project() -> None:
+    """Read the case timeline into points now (the worker does it after every change)."""
+    from urbanops.rewards.jobs import project_all
+
+    require_database()
+    typer.echo(f"rewards projection: {project_all()} timeline rows read")
 
 
 def _bench(name: str) -> Any:

@@ -29,6 +29,7 @@ def job_app() -> App:
             from urbanops.cases.jobs import blueprint as cases_jobs
             from urbanops.notifications.jobs import blueprint as notification_jobs
             from urbanops.reports.jobs import blueprint as report_jobs
+            from urbanops.rewards.jobs import blueprint as rewards_jobs
             from urbanops.rewards.prize_jobs import blueprint as prize_jobs
 
             _app = make_job_app(
@@ -37,6 +38,7 @@ def job_app() -> App:
                     "notifications": notification_jobs,
                     "reports": report_jobs,
                     "prizes": prize_jobs,
+                    "rewards": rewards_jobs,
                 }
             )
         return _app

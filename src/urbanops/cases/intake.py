@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from urbanops.areas import service as areas
 from urbanops.cases.models import Case, CaseEvent, number_sql
-from urbanops.cases.timeline import NOTIFY_TASK, notifies, plan
+from urbanops.cases.timeline import NOTIFY_TASK, PROJECTED, PROJECTION_TASK, notifies, plan
 from urbanops.cases.verbs import dispatch_plan
 from urbanops.cases.workflow import CaseAction, CaseStatus
 from urbanops.core import db, geo, outbox
@@ -150,6 +150,10 @@ def store(session: Session, new: NewCase, report: Report, *, savepoint: bool = F
             write(session, new, report)
     else:
         write(session, new, report)
+    if new.case.reporter_citizen_id is not None and any(
+        e.values["action"] in PROJECTED for e in new.events
+    ):
+        outbox.add(session, PROJECTION_TASK)  # a citizen's case registered at once
 
 
 def _write_orm(session: Session, new: NewCase, report: Report) -> None:

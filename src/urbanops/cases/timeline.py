@@ -24,6 +24,12 @@ from urbanops.core import outbox
 from urbanops.identity.roles import Actor
 
 NOTIFY_TASK = "notifications:notify_case_event"  # with `event_id`, for actions that notify
+# the rewards' projection of the timeline (`rewards.earning`) reads these actions' rows on the
+# cases citizens reported; their transactions queue it
+PROJECTION_TASK = "rewards:project_timeline"
+PROJECTED = frozenset(
+    {CaseAction.register, CaseAction.verify, CaseAction.void, CaseAction.refer, CaseAction.merge}
+)
 
 
 def check(actor: Actor, case: Case, action: CaseAction) -> CaseStatus:
@@ -70,6 +76,8 @@ def apply(
     session.add(event)
     if notifies(action):
         outbox.add_for(session, NOTIFY_TASK, event, "event_id")
+    if action in PROJECTED and case.reporter_citizen_id is not None:
+        outbox.add(session, PROJECTION_TASK)
     return event
 
 

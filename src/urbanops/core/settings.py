@@ -119,6 +119,15 @@ class RewardsSettings(BaseModel):
     assist_points: int = Field(default=10, ge=0)  # 助攻: a new citizen brought by a shared link
     daily_cap: int = Field(default=100, ge=0)  # most points one citizen earns in a day
     release_after_days: int = Field(default=7, ge=0)  # pending → available without a dispute
+    # most points the reports of one device (the app's X-Device-Id) and of one client address
+    # earn in a Beijing day, whoever is signed in
+    device_daily_cap: int = Field(default=100, ge=0)
+    ip_daily_cap: int = Field(default=300, ge=0)
+    # the timeline projection reads past an event id only this long after it was seen (ids
+    # are handed out before their transactions commit)
+    projection_settle_seconds: float = Field(default=300.0, ge=0)
+    # campaign resets: `quarter` expires everyone's available points at each quarter's start
+    reset_period: Literal["none", "quarter"] = "none"
     # prizes: a voucher not collected this many days after redemption (or after the prize's
     # validity, whichever is first) is cancelled and its points refunded
     voucher_valid_days: int = Field(default=30, ge=1)

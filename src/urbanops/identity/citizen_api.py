@@ -13,6 +13,7 @@ from urbanops.core.web import PROBLEM_RESPONSES, NowDep, SessionDep, problem
 from urbanops.identity import citizens
 from urbanops.identity.deps import CITIZEN_COOKIE, CitizenDep
 from urbanops.identity.schemas import CodeIn, CodeOut, ProfileIn, ProfileOut, SignInIn
+from urbanops.rewards import profiles
 
 router = APIRouter(prefix="/api/v1/citizen", tags=["citizen app"], responses=PROBLEM_RESPONSES)
 
@@ -48,6 +49,8 @@ def sign_in(
             request, e.status, e.code, "未登录", "Not signed in", e.message, e.message_en, e.extra
         )
     assert result.citizen is not None and result.token is not None
+    if result.created and body.ref:
+        profiles.record_invite(session, citizen_id=result.citizen.id, ref=body.ref, now=now)
     response.set_cookie(
         CITIZEN_COOKIE,
         result.token,

@@ -157,6 +157,7 @@ class SignIn:
     citizen: Citizen | None
     token: str | None
     error: InvalidInput | NotAuthenticated | None = None
+    created: bool = False  # the account was made by this sign-in
 
 
 def sign_in(session: Session, *, phone: str, code: str, now: datetime) -> SignIn:
@@ -212,6 +213,9 @@ def sign_in(session: Session, *, phone: str, code: str, now: datetime) -> SignIn
         citizen = Citizen(phone=phone, nickname=f"市民{phone[-4:]}", created_at=now)
         session.add(citizen)
         session.flush()
+        created = True
+    else:
+        created = False
     token = secrets.token_urlsafe(32)
     days = get_settings().auth.citizen_session_days
     session.add(
@@ -222,7 +226,7 @@ def sign_in(session: Session, *, phone: str, code: str, now: datetime) -> SignIn
             expires_at=now + timedelta(days=days),
         )
     )
-    return SignIn(citizen, token)
+    return SignIn(citizen, token, created=created)
 
 
 def citizen_from_token(session: Session, token: str, now: datetime) -> Citizen:

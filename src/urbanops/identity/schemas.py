@@ -23,6 +23,8 @@ class CodeOut(BaseModel):
 class SignInIn(BaseModel):
     phone: Line = Field(max_length=20)
     code: Line = Field(max_length=10)
+    # the share code of the link that brought a new citizen (助攻); ignored for an existing one
+    ref: Line | None = Field(default=None, max_length=16)
 
 
 class ProfileOut(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import APIRouter, File, Header, Request, Response, UploadFile
 
 from urbanops.cases import verbs
 from urbanops.core.settings import get_settings
@@ -30,7 +30,7 @@ from urbanops.reports.schemas import (
     ReportIn,
     ReportOut,
 )
-from urbanops.reports.service import submit_report
+from urbanops.reports.service import record_origin, submit_report
 
 router = APIRouter(prefix="/api/v1/citizen", tags=["citizen app"], responses=PROBLEM_RESPONSES)
 
@@ -62,7 +62,20 @@ def upload_photo(
 
 @router.post("/reports", response_model=ReportOut, status_code=201)
 def create_report(
-    session: SessionDep, now: NowDep, citizen: CitizenDep, body: CitizenReportIn, response: Response
+    session: SessionDep,
+    now: NowDep,
+    citizen: CitizenDep,
+    body: CitizenReportIn,
+    request: Request,
+    response: Response,
+    x_device_id: Annotated[
+        str | None,
+        Header(
+            max_length=100,
+            pattern=r"^[\x21-\x7e]+$",
+            description="the app's own random id, kept on the phone (rewards' per-device caps)",
+        ),
+    ] = None,
 ) -> ReportOut:
     """A report from the app: 201 for a new one, 200 for a repeated `idempotency_key`."""
     data = ReportIn(
@@ -87,6 +100,9 @@ def create_report(
     )
     if result.outcome == "replayed":
         response.status_code = 200
+    else:
+        ip = request.client.host if request.client else None
+        record_origin(session, result.report, device_id=x_device_id, ip=ip, now=now)
     return report_out(session, result)
 
 

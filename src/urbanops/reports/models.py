@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,3 +67,19 @@ class Photo(Base):
     gps_lon: Mapped[float | None] = mapped_column(Float)
     key: Mapped[str] = mapped_column(String(100))
     thumb_key: Mapped[str] = mapped_column(String(100))
+
+
+class ReportOrigin(Base):
+    """Where a citizen's report came from: the app's device id (a keyed digest, never the id
+    itself) and the client's address. The rewards' per-device and per-address caps and the
+    farming signals read it."""
+
+    __tablename__ = "report_origin"
+    __table_args__ = (
+        Index("ix_report_origin_device", "device_hash", "at"),
+        Index("ix_report_origin_ip", "ip", "at"),
+    )
+    report_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("report.id"), primary_key=True)
+    device_hash: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    at: Mapped[datetime]

@@ -28,8 +28,9 @@ from urbanops.cases.workflow import OPEN_STATUSES, CaseAction
 from urbanops.catalogue import service as catalogue
 from urbanops.core import geo
 from urbanops.core.settings import get_settings
+from urbanops.identity.citizens import keyed_digest
 from urbanops.identity.roles import Actor
-from urbanops.reports.models import Report
+from urbanops.reports.models import Report, ReportOrigin
 from urbanops.reports.schemas import ReportIn
 from urbanops.reports.suggest import NOTHING, Reading, Suggestion, read
 
@@ -142,6 +143,16 @@ def submit_report(
     except IntegrityError as exc:
         return _lost_race(session, key, exc)
     return IntakeResult(new.case, report, outcome, location, unit_name, suggestions)
+
+
+def record_origin(
+    session: Session, report: Report, *, device_id: str | None, ip: str | None, now: datetime
+) -> None:
+    """Remember where a citizen's report came from: the app's device id as a keyed digest
+    (never the id itself) and the client's address."""
+    device_hash = keyed_digest("device", device_id) if device_id else None
+    session.add(ReportOrigin(report_id=report.id, device_hash=device_hash, ip=ip, at=now))
+    session.flush()
 
 
 def _lost_race(session: Session, key: str | None, exc: IntegrityError) -> IntakeResult:

@@ -44,6 +44,13 @@ def _locked_balance(session: Session, citizen_id: int, now: datetime) -> PointsB
     ).scalar_one()
 
 
+def locked_balance(session: Session, citizen_id: int, now: datetime) -> Balance:
+    """The citizen's balance with their row locked until the transaction ends (a caller that
+    posts an amount computed from the balance: a reset expiring what is available)."""
+    row = _locked_balance(session, citizen_id, now)
+    return Balance(row.pending, row.available)
+
+
 def post(
     session: Session,
     *,
@@ -155,5 +162,6 @@ __all__ = [
     "entry_for",
     "inconsistent_citizens",
     "lock_citizen",
+    "locked_balance",
     "post",
 ]

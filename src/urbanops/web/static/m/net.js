@@ -5,11 +5,31 @@ import { lang, t } from "./i18n.js";
 
 export { ApiError, isNetworkError };
 
+const DEVICE_KEY = "urbanops.device";
+
+/* This phone's own random id, kept in localStorage and sent as X-Device-Id: the rewards count
+   points per device as well as per account. None when storage is unavailable. */
+export function deviceId() {
+  try {
+    let id = localStorage.getItem(DEVICE_KEY);
+    if (!id) {
+      const bytes = crypto.getRandomValues(new Uint8Array(16));
+      id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      localStorage.setItem(DEVICE_KEY, id);
+    }
+    return id;
+  } catch {
+    return null;
+  }
+}
+
 /** JSON from `path`; `opts.body` goes as JSON unless it is FormData. Throws ApiError, or a
     TypeError when the network is down. */
 export async function api(path, opts = {}) {
+  const device = deviceId();
   const headers = Object.assign(
     { "Accept-Language": lang === "en" ? "en" : "zh-CN" },
+    device ? { "X-Device-Id": device } : {},
     opts.headers || {},
   );
   let body = opts.body;
