@@ -8,6 +8,7 @@
 import { element, html } from "../shared/html.js";
 import { fmt, lang, setLang, t, translatePage } from "./i18n.js";
 import { makeMap } from "./maps.js";
+import { loadBoards } from "./boards.js";
 import { loadMine } from "./mine.js";
 import { loadPrizes, loadVouchers } from "./prizes.js";
 import { go, onShow, session, signedOut } from "./nav.js";
@@ -28,7 +29,7 @@ import { renderCats, setCategories } from "./what.js";
 
 const DEMO = $("#app").dataset.demo === "true";
 // the views the app may open on (from the address's #hash); any other opens the report form
-const OPENING = ["mine", "prizes", "vouchers"];
+const OPENING = ["mine", "prizes", "vouchers", "boards"];
 
 function applyLang() {
   translatePage();
@@ -46,6 +47,7 @@ onShow("stations", loadStations);
 onShow("me", loadMe);
 onShow("prizes", loadPrizes);
 onShow("vouchers", loadVouchers);
+onShow("boards", loadBoards);
 
 // ---- sign in --------------------------------------------------------------------------------
 let countdown = 0;

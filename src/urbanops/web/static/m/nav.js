@@ -6,9 +6,11 @@ import { $, $$ } from "./ui.js";
 /** The signed-in citizen (GET /api/v1/citizen/me), or null. */
 export const session = { me: null };
 
-const VIEWS = ["login", "report", "result", "mine", "case", "stations", "me", "prizes", "vouchers"];
+const VIEWS = ["login", "report", "result", "mine", "case", "stations", "me"];
+const REWARDS = ["prizes", "vouchers", "boards"];
+VIEWS.push(...REWARDS);
 // views reached from another's tab: the tab they light up
-const TAB_OF = { case: "mine", prizes: "rewards", vouchers: "rewards" };
+const TAB_OF = Object.fromEntries([["case", "mine"], ...REWARDS.map((v) => [v, "rewards"])]);
 export const tabOf = (view) => TAB_OF[view] || view;
 const shownHandlers = {};
 const signOutHandlers = [];
