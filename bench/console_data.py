@@ -21,6 +21,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Engine, text
 
+from urbanops.cases import tally
 from urbanops.cases.workflow import CaseStatus, stage_for
 from urbanops.core.geo import load_town_shapes
 from urbanops.core.settings import get_settings
@@ -212,6 +213,9 @@ def top_up(engine: Engine, wanted: int, progress: Callable[[str], None]) -> int:
             raw.close()
         added += n
         progress(f"loaded {have + added}/{wanted} synthetic cases")
+    with engine.begin() as conn:  # what the worker's `fold_case_tally` does every minute
+        progress("fold the case tally")
+        conn.execute(tally.FOLD)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         progress("VACUUM ANALYZE case")
         conn.execute(text('VACUUM ANALYZE "case"'))

@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from urbanops.cases import tally
 from urbanops.cases.models import DEADLINE_KEY, OPEN_PREDICATE, Case
 from urbanops.cases.queries import CaseScope, case_scope, suspected_out_of_remit
 from urbanops.cases.workflow import OPEN_STATUSES, CaseStatus
@@ -332,6 +333,10 @@ class Counts:
     due_soon: int
 
 
+# the filters the case tally can count by: with no other, the counts come from the tally
+TALLIED_FIELDS: dict[str, Any] = {"status": (), "town_code": None, "unit_id": None, "overdue": None}
+
+
 def case_counts(session: Session, actor: Actor, f: CaseFilter, *, now: datetime) -> Counts:
     """Counts of the cases matching `f` in `actor`'s scope.
 
@@ -339,10 +344,16 @@ def case_counts(session: Session, actor: Actor, f: CaseFilter, *, now: datetime)
     town) and due within 24 h (not yet overdue), in one pass over the open cases' covering
     index. The finished ones (closed, void, merged, referred: nine in ten of a city's cases)
     are counted exactly up to EXACT_TOTAL_UP_TO each and estimated above, and named in
-    `estimated_statuses`; overdue and deadlines do not apply to them."""
+    `estimated_statuses`; overdue and deadlines do not apply to them.
+
+    Filtered by nothing but statuses, town, unit and overdue, within every case or one unit's,
+    everything is counted exactly from the case tally instead (`cases.tally`), and only the
+    cases due within 24 h are read, from their own index."""
     scope = case_scope(actor)
     wanted = set(f.status) if f.status else {str(s) for s in CaseStatus}
     live = tuple(sorted(wanted & {str(s) for s in OPEN_STATUSES}))
+    if not scope.nothing and tally.serves(scope) and replace(f, **TALLIED_FIELDS) == CaseFilter():
+        return _tallied_counts(session, scope, f, tuple(sorted(wanted)), live, now=now)
     by_status: dict[str, int] = {}
     by_town: dict[str, int] = {}
     late_by_town: dict[str, int] = {}
@@ -381,4 +392,44 @@ def case_counts(session: Session, actor: Actor, f: CaseFilter, *, now: datetime)
     total = sum(by_status.values())
     return Counts(
         total, bool(estimated), by_status, estimated, by_town, late_by_town, overdue, due_soon
+    )
+
+
+def _tallied_counts(
+    session: Session,
+    scope: CaseScope,
+    f: CaseFilter,
+    wanted: tuple[str, ...],
+    live: tuple[str, ...],
+    *,
+    now: datetime,
+) -> Counts:
+    """`case_counts` from the case tally (the filter and scope are ones it serves)."""
+    unit_id = f.unit_id if f.unit_id is not None else scope.unit_id
+    if scope.unit_id is not None and unit_id != scope.unit_id:
+        return Counts(0, False, {}, [], {}, {}, 0, 0)  # another unit than the caller's
+    by_status: dict[str, int] = {}
+    by_town: dict[str, int] = {}
+    late_by_town: dict[str, int] = {}
+    overdue = 0
+    rows = tally.tallied(session, wanted, town_code=f.town_code, unit_id=unit_id, overdue=f.overdue)
+    for row in rows:
+        by_status[row.status] = by_status.get(row.status, 0) + row.n
+        if row.status not in live:
+            continue
+        if row.town_code is not None:
+            by_town[row.town_code] = by_town.get(row.town_code, 0) + row.n
+            if row.overdue:
+                late_by_town[row.town_code] = late_by_town.get(row.town_code, 0) + row.n
+        if row.overdue:
+            overdue += row.n
+    due_soon = 0
+    if live and f.overdue is not True:
+        where = conditions(replace(f, status=live), scope) or []
+        soon = and_(Case.due_at >= now, Case.due_at < now + DUE_SOON, Case.overdue.is_(False))
+        due_soon = session.scalar(select(func.count()).select_from(Case).where(*where, soon)) or 0
+    by_status = {s: n for s, n in sorted(by_status.items()) if n}
+    late_by_town = {t: n for t, n in late_by_town.items() if n}
+    return Counts(
+        sum(by_status.values()), False, by_status, [], by_town, late_by_town, overdue, due_soon
     )

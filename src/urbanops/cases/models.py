@@ -93,6 +93,13 @@ class Case(Base):
         ),
         # the triage queue alone, which the live stream polls (cases.triage)
         Index("ix_case_triage", "id", postgresql_where=text("status = 'reported'")),
+        # the open cases by deadline: those due within 24 h from the index alone (the counts)
+        Index(
+            "ix_case_open_due",
+            "due_at",
+            postgresql_include=["status", "overdue", "town_code", "unit_id"],
+            postgresql_where=text(OPEN_PREDICATE),
+        ),
     )
 
     __mapper_args__ = {"eager_defaults": True}
@@ -147,6 +154,22 @@ class Case(Base):
     in_remit: Mapped[float | None] = mapped_column(Float)
     suspected_channel: Mapped[str | None] = mapped_column(ForeignKey("channel.code"))
     channel_code: Mapped[str | None] = mapped_column(ForeignKey("channel.code"))  # referred to
+
+
+class CaseTally(Base):
+    """How many cases changed into (n > 0) or out of (n < 0) one status, town, unit and overdue
+    flag: statement triggers on `case` write one row per key a statement changed (migration
+    0020), in that statement's transaction, and `cases.tally.fold` adds the rows of each key
+    into one. The sum of `n` over a key is exactly the number of cases with that key, in any
+    snapshot (`cases.tally`)."""
+
+    __tablename__ = "case_tally"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    status: Mapped[str] = mapped_column(String(24))
+    town_code: Mapped[str | None] = mapped_column(String(9))
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    overdue: Mapped[bool] = mapped_column(Boolean)
+    n: Mapped[int] = mapped_column(BigInteger)
 
 
 class CaseEvent(Base):

@@ -1,0 +1,218 @@
+"""The console's counts equal plain `COUNT`s over the case table, for random filters and scopes,
+after cases are loaded, changed and deleted, before and after the case tally is folded.
+
+Everything runs in one repeatable-read transaction that is rolled back: the counts and the plain
+`COUNT`s see the same snapshot, whatever other tests commit meanwhile, and every case in the
+database takes part (other tests' committed cases included), never numbers written down here.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from bench.console_data import COLUMNS, _rows, reference
+from sqlalchemy import ColumnElement, Engine, and_, func, select, text, true
+from sqlalchemy.orm import Session
+
+from urbanops.cases import listing, tally
+from urbanops.cases.listing import CaseFilter
+from urbanops.cases.models import Case, CaseTally
+from urbanops.cases.queries import case_scope
+from urbanops.cases.workflow import OPEN_STATUSES, CaseStatus
+from urbanops.identity.roles import Actor, ActorKind, Role
+
+STATUSES = [str(s) for s in CaseStatus]
+OPEN = [str(s) for s in OPEN_STATUSES]
+CASES = 3000
+
+
+@pytest.fixture
+def snapshot(engine: Engine) -> Iterator[Session]:
+    """A session in one repeatable-read transaction, rolled back at the end."""
+    connection = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+def load(session: Session, n: int, now: datetime, seed: int) -> None:
+    """`n` synthetic cases (the console benchmark's) by `COPY`, in the session's transaction."""
+    connection = session.connection()
+    data = _rows(reference(connection.engine), 9_000_000 + seed * 10_000, n, now, seed=seed)
+    raw: Any = connection.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f'COPY "case" ({COLUMNS}) FROM STDIN') as copy:
+        copy.write(data)
+
+
+def shuffle(session: Session, rng: random.Random, now: datetime) -> None:
+    """Change a random sample of the synthetic cases the way the workflow does (status, unit,
+    overdue, deadline, community), several in one statement, and delete a few."""
+    ids = list(session.scalars(text("SELECT id FROM \"case\" WHERE substr(number, 9, 1) = 'B'")))
+    units = list(session.scalars(text("SELECT id FROM unit WHERE is_active ORDER BY id")))
+    communities = list(session.scalars(text("SELECT code FROM community ORDER BY code LIMIT 40")))
+    for _ in range(6):
+        some = rng.sample(ids, 200)
+        session.execute(
+            text(
+                'UPDATE "case" SET status = :status, unit_id = :unit, overdue = NOT overdue,'
+                " due_at = :due, community_code = :community WHERE id = ANY(:ids)"
+            ),
+            {
+                "status": rng.choice(STATUSES),
+                "unit": rng.choice(units),
+                "due": now + timedelta(hours=rng.uniform(-30, 30)),
+                "community": rng.choice(communities),
+                "ids": some,
+            },
+        )
+    for case_id in rng.sample(ids, 20):  # one statement per case, as the apply step writes
+        session.execute(
+            text('UPDATE "case" SET status = :s, town_code = NULL WHERE id = :id'),
+            {"s": rng.choice(OPEN), "id": case_id},
+        )
+    gone = rng.sample(ids, 50)
+    session.execute(text('DELETE FROM "case" WHERE id = ANY(:ids)'), {"ids": gone})
+
+
+def plain(session: Session, scope: ColumnElement[bool], f: CaseFilter, now: datetime) -> Any:
+    """What the counts must say, counted row by row."""
+    where: list[ColumnElement[bool]] = [scope]
+    if f.status:
+        where.append(Case.status.in_(f.status))
+    if f.town_code:
+        where.append(Case.town_code == f.town_code)
+    if f.unit_id is not None:
+        where.append(Case.unit_id == f.unit_id)
+    if f.matter_code:
+        where.append(Case.matter_code == f.matter_code)
+    if f.overdue is not None:
+        where.append(Case.overdue.is_(f.overdue))
+    live = [*where, Case.status.in_(OPEN)]
+
+    def grouped(column: Any, *extra: ColumnElement[bool]) -> dict[str, int]:
+        rows = session.execute(
+            select(column, func.count()).where(*extra).group_by(column).having(column.is_not(None))
+        )
+        return {k: int(n) for k, n in rows}
+
+    def count(*extra: ColumnElement[bool]) -> int:
+        return int(session.scalar(select(func.count()).select_from(Case).where(*extra)) or 0)
+
+    soon = and_(Case.due_at >= now, Case.due_at < now + timedelta(hours=24), ~Case.overdue)
+    by_status = grouped(Case.status, *where)
+    return listing.Counts(
+        total=sum(by_status.values()),
+        total_is_estimate=False,
+        by_status=by_status,
+        estimated_statuses=[],
+        by_town=grouped(Case.town_code, *live),
+        overdue_by_town=grouped(Case.town_code, *live, Case.overdue.is_(True)),
+        overdue=count(*live, Case.overdue.is_(True)),
+        due_soon=count(*live, soon),
+    )
+
+
+def staff(roles: set[Role], unit_id: int | None = None, communities: Any = ()) -> Actor:
+    return Actor(
+        kind=ActorKind.staff,
+        id=1,
+        roles=frozenset(roles),
+        unit_id=unit_id,
+        communities=frozenset(communities),
+    )
+
+
+def random_filter(rng: random.Random, towns: list[str], units: list[int]) -> CaseFilter:
+    return CaseFilter(
+        status=tuple(rng.sample(STATUSES, rng.choice([0, 0, 1, 2, 5, 9]))),
+        town_code=rng.choice([None, None, *towns[:5]]),
+        unit_id=rng.choice([None, None, None, *units[:5]]),
+        overdue=rng.choice([None, None, True, False]),
+    )
+
+
+def check(session: Session, rng: random.Random, now: datetime, rounds: int) -> set[str]:
+    """Compare the counts with plain COUNTs for `rounds` random filters in every kind of
+    scope; the ways they were counted (tally or cases)."""
+    towns = list(session.scalars(text('SELECT DISTINCT town_code FROM "case" ORDER BY 1')))
+    towns = [t for t in towns if t]
+    units = list(
+        session.scalars(
+            text('SELECT unit_id FROM "case" WHERE unit_id IS NOT NULL GROUP BY 1 ORDER BY 1')
+        )
+    )
+    communities = list(
+        session.scalars(
+            text('SELECT DISTINCT community_code FROM "case" WHERE community_code IS NOT NULL')
+        )
+    )
+    rng.shuffle(towns)
+    rng.shuffle(units)
+    ways: set[str] = set()
+    for i in range(rounds):
+        f = random_filter(rng, towns, units)
+        unit = rng.choice(units)
+        callers: list[tuple[Actor, ColumnElement[bool]]] = [
+            (staff({Role.dispatcher}), true()),
+            (staff({Role.handler}, unit), Case.unit_id == unit),
+        ]
+        if communities:  # an area chief's patch: counted from the cases
+            patch = rng.sample(sorted(communities), min(3, len(communities)))
+            callers.append((staff({Role.area_chief}, unit, patch), Case.community_code.in_(patch)))
+        if i % 3 == 2:  # a filter the tally has no key for: counted from the cases
+            f = replace(f, matter_code=rng.choice(["06042", "06010", "01001"]))
+        for actor, scope in callers:
+            got = listing.case_counts(session, actor, f, now=now)
+            want = plain(session, scope, f, now)
+            assert got == want, (f, actor)
+            served = tally.serves(case_scope(actor)) and not f.matter_code
+            ways.add("tally" if served else "cases")
+    return ways
+
+
+def test_counts_equal_plain_counts_for_random_filters_and_scopes(snapshot: Session) -> None:
+    rng = random.Random(20261203)
+    now = datetime.now(UTC)
+    load(snapshot, CASES, now, seed=1)
+    assert check(snapshot, rng, now, 12) == {"tally", "cases"}
+    shuffle(snapshot, rng, now)
+    load(snapshot, CASES // 3, now, seed=2)  # a second statement: rows of changes pile up
+    before = snapshot.scalar(select(func.count()).select_from(CaseTally))
+    check(snapshot, rng, now, 12)
+    assert tally.fold(snapshot)
+    keys = snapshot.scalar(
+        text("SELECT count(DISTINCT (status, town_code, unit_id, overdue)) FROM case_tally")
+    )
+    assert snapshot.scalar(select(func.count()).select_from(CaseTally)) == keys < (before or 0)
+    assert check(snapshot, rng, now, 12) == {"tally", "cases"}
+
+
+def test_the_tally_holds_every_key_of_the_case_table(snapshot: Session) -> None:
+    """Folded or not, the tally's sum per key is the case table's count per key."""
+    now = datetime.now(UTC)
+    load(snapshot, 500, now, seed=3)
+    shuffle(snapshot, random.Random(7), now)
+
+    def rows(sql: str) -> set[tuple[Any, ...]]:
+        return {tuple(r) for r in snapshot.execute(text(sql))}
+
+    per_key = (
+        "SELECT status, town_code, unit_id, overdue, {n} FROM {table}"
+        " GROUP BY status, town_code, unit_id, overdue HAVING {n} <> 0"
+    )
+    cases = rows(per_key.format(n="count(*)", table='"case"'))
+    tallied = rows(per_key.format(n="sum(n)", table="case_tally"))
+    assert cases == tallied and cases
+    assert tally.fold(snapshot)
+    folded = rows(per_key.format(n="sum(n)", table="case_tally"))
+    assert folded == cases
