@@ -54,8 +54,10 @@ def live_server(engine: Engine) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # the machines that run the suite are shared: a page may take a few seconds to answer
+    expect.set_options(timeout=15_000)
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,

@@ -183,6 +183,8 @@ export class CaseList {
   }
 
   async load(fromStart = false) {
+    // an answer that arrives after a newer request was sent is dropped, not drawn over it
+    const asked = (this.asked = (this.asked || 0) + 1);
     if (fromStart) this.pages = [null];
     const q = this.query();
     q.set("sort", this.filters().sort);
@@ -190,6 +192,7 @@ export class CaseList {
     const at = this.pages[this.pages.length - 1];
     if (typeof at === "string") q.set("cursor", at);
     const page = await api(`/api/v1/cases?${q}`);
+    if (asked !== this.asked) return;
     this.items = page.items;
     this.total = page.total;
     this.next = page.next_cursor || null;
