@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Request, Route, expect
+from playwright.sync_api import Locator, Page, Request, Route, expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
 
@@ -20,9 +20,11 @@ from tests import factories
 from urbanops.core.clock import utcnow
 from urbanops.identity.citizens import normalise_phone
 from urbanops.identity.models import Citizen
+from urbanops.rewards import profiles
+from urbanops.rewards.earning_models import RewardsProfile
 from urbanops.rewards.prize_models import Prize, Redemption
 
-from .test_citizen_app import sign_in
+from .test_citizen_app import demo_code, sign_in
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots")
@@ -73,6 +75,16 @@ def redemptions_of(engine: Engine, cid: int) -> list[tuple[int, str, str]]:
             .order_by(Redemption.id)
         )
         return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def loaded(page: Page, img: Locator) -> bool:
+    """Whether the image has loaded within 5 s (a polled check: the page's CSP refuses the
+    string predicates of wait_for_function)."""
+    for _ in range(50):
+        if img.evaluate("img => img.complete && img.naturalWidth > 0"):
+            return True
+        page.wait_for_timeout(100)
+    return False
 
 
 def open_prizes(page: Page) -> None:
@@ -143,7 +155,7 @@ def test_redeem_get_a_voucher_with_qr_and_cancel_it_for_a_refund(
     assert re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}", code)
     qr = voucher.locator("img.qr")
     expect(qr).to_be_visible()
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert loaded(page, qr), "the QR image loads"
     expect(voucher).to_contain_text("城市服务驿站")
     page.screenshot(path=str(SHOTS / "m-vouchers.png"), full_page=True)
 
@@ -197,3 +209,33 @@ def test_sold_out_short_and_just_sold_out_prizes(phone_page: Page, engine: Engin
     expect(page.locator(f"#prize-list li:has-text('{last}') .why")).to_have_text("已兑完")
     assert redemptions_of(engine, cid) == []
     page.screenshot(path=str(SHOTS / "m-prizes-states.png"), full_page=True)
+
+
+def test_a_share_link_carries_its_code_to_the_first_sign_in(
+    phone_page: Page, engine: Engine
+) -> None:
+    page = phone_page
+    now = utcnow()
+    with sessionmaker(engine).begin() as s:
+        inviter = factories.citizen(s, new_phone(), now=now)
+        code = profiles.profile(s, inviter.id, now).share_code
+        inviter_id = inviter.id
+
+    page.goto(f"/m/?ref={code.lower()}")
+    page.wait_for_selector("#view-login:not([hidden])")
+    assert "ref=" not in page.url  # not repeated by a bookmark or a reshare
+    phone = new_phone()
+    page.fill("#phone", phone)
+    page.click("#send-code")
+    page.wait_for_selector("#demo-code:not([hidden])")
+    page.fill("#code", demo_code(page))
+    with page.expect_request("**/api/v1/citizen/session") as sent:
+        page.click("#login-btn")
+    assert (sent.value.post_data_json or {}).get("ref") == code
+    page.wait_for_selector("#view-report:not([hidden])")
+    with sessionmaker(engine)() as s:
+        mine = s.get(RewardsProfile, citizen_id(engine, phone))
+        assert mine is not None and mine.invited_by_id == inviter_id
+
+    # the code is used once: a later sign-in on this phone sends none
+    assert page.evaluate("() => localStorage.getItem('uo_ref')") is None

@@ -24,6 +24,7 @@ import {
   showProblem,
 } from "./problems.js";
 import { restoreDraft } from "./report.js";
+import { forgetInvite, invitedBy, keepInvite } from "./share.js";
 import { $, toast } from "./ui.js";
 import { renderCats, setCategories } from "./what.js";
 
@@ -101,10 +102,10 @@ $("#login-form").addEventListener("submit", async (e) => {
   const btn = $("#login-btn");
   btn.disabled = true;
   try {
-    session.me = await api("/api/v1/citizen/session", {
-      method: "POST",
-      body: { phone: phoneValue(), code: $("#code").value.trim() },
-    });
+    const body = { phone: phoneValue(), code: $("#code").value.trim() };
+    if (invitedBy()) body.ref = invitedBy(); // the share link that brought this phone here
+    session.me = await api("/api/v1/citizen/session", { method: "POST", body });
+    forgetInvite();
     // the session cookie is `Secure` in production: over plain http (not localhost) it is dropped
     try {
       await api("/api/v1/citizen/me");
@@ -234,6 +235,7 @@ async function start() {
 }
 
 async function boot() {
+  keepInvite();
   applyLang();
   try {
     setCategories(await api("/api/v1/categories"));
