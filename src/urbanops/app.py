@@ -79,6 +79,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     from urbanops.reports.api import router as reports_router
     from urbanops.reports.classifier_api import router as classifier_router
     from urbanops.rewards.boards_api import public_router as rewards_boards_router
+    from urbanops.rewards.earning_api import staff_router as rewards_earning_router
     from urbanops.rewards.prizes_api import staff_router as rewards_prizes_router
 
     for router in (
@@ -95,6 +96,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         catalogue_router,
         rewards_prizes_router,
         rewards_boards_router,
+        rewards_earning_router,
     ):
         app.include_router(router)
 

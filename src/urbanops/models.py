@@ -12,6 +12,7 @@ from urbanops.notifications import models as _notifications  # noqa: F401
 from urbanops.reports import models as _reports  # noqa: F401
 from urbanops.rewards import board_models as _boards  # noqa: F401
 from urbanops.rewards import earning_models as _earning  # noqa: F401
+from urbanops.rewards import flag_models as _flags  # noqa: F401
 from urbanops.rewards import models as _rewards  # noqa: F401
 from urbanops.rewards import prize_models as _prizes  # noqa: F401
 

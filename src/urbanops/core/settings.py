@@ -128,6 +128,15 @@ class RewardsSettings(BaseModel):
     projection_settle_seconds: float = Field(default=300.0, ge=0)
     # campaign resets: `quarter` expires everyone's available points at each quarter's start
     reset_period: Literal["none", "quarter"] = "none"
+    # farming signals (`rewards.farming`), over the last `flag_window_days`: reports of one spot
+    # by one citizen, cases voided within hours of the report, reports of one device in an hour,
+    # accounts behind one device
+    flag_window_days: int = Field(default=7, ge=1)
+    flag_same_spot_reports: int = Field(default=4, ge=2)
+    flag_void_within_hours: int = Field(default=24, ge=1)
+    flag_voided_reports: int = Field(default=3, ge=1)
+    flag_device_burst: int = Field(default=10, ge=2)
+    flag_device_accounts: int = Field(default=3, ge=2)
     # prizes: a voucher not collected this many days after redemption (or after the prize's
     # validity, whichever is first) is cancelled and its points refunded
     voucher_valid_days: int = Field(default=30, ge=1)

@@ -1,6 +1,7 @@
 """Earning jobs: the timeline projection (queued through the outbox by the case changes that
 matter to rewards, and every five minutes as a catch-up), the nightly release of points whose
-case went `release_after_days` without a dispute, and the quarterly reset when configured.
+case went `release_after_days` without a dispute, the quarterly reset when configured, and the
+hourly farming signals (`rewards.farming`).
 
 All are safe to run twice: every entry is posted once by its key, and the projection records
 the events it read (`rewards.earning`). They hold the cursor's row lock, so they run one at a
@@ -18,7 +19,7 @@ from urbanops.core.clock import scheduled_at, utcnow
 from urbanops.core.db import unit_of_work
 from urbanops.core.jobs import daily_at
 from urbanops.core.settings import get_settings
-from urbanops.rewards import earning
+from urbanops.rewards import earning, farming
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint()
@@ -91,3 +92,14 @@ def reset_all(period: str, *, now: datetime | None = None) -> int:
         total += done
         if done < earning.BATCH:
             return total
+
+
+@blueprint.periodic(cron="17 * * * *")
+@blueprint.task(name="detect_farming", queueing_lock="rewards_detect_farming")
+def detect_farming(timestamp: int | None = None) -> int:
+    """Hourly: the farming signals of the last days, new flags stored for review."""
+    with unit_of_work() as session:
+        made = farming.detect(session, now=scheduled_at(timestamp))
+    if made:
+        log.info("rewards: %d new farming flags", made)
+    return made
