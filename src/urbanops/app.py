@@ -81,6 +81,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     from urbanops.rewards.boards_api import public_router as rewards_boards_router
     from urbanops.rewards.earning_api import staff_router as rewards_earning_router
     from urbanops.rewards.prizes_api import staff_router as rewards_prizes_router
+    from urbanops.rewards.titles_api import public_router as rewards_titles_router
 
     for router in (
         identity_router,
@@ -97,6 +98,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         rewards_prizes_router,
         rewards_boards_router,
         rewards_earning_router,
+        rewards_titles_router,
     ):
         app.include_router(router)
 
@@ -107,6 +109,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     from urbanops.reports.citizen_api import router as citizen_reports_router
     from urbanops.rewards.boards_api import citizen_router as citizen_boards_router
     from urbanops.rewards.prizes_api import citizen_router as citizen_prizes_router
+    from urbanops.rewards.titles_api import citizen_router as citizen_titles_router
     from urbanops.web.pages import VENDOR, mount_static
     from urbanops.web.pages import router as pages_router
 
@@ -118,6 +121,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         citizen_stations_router,
         citizen_prizes_router,
         citizen_boards_router,
+        citizen_titles_router,
     ):
         app.include_router(router)
     app.include_router(pages_router)

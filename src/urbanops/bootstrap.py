@@ -174,6 +174,10 @@ def load_demo(now: datetime, progress: Progress = _quiet) -> bool:
         progress("adding demo service stations")
         load_demo_stations(session)
         load_demo_prizes(session, now)
+        progress("adding the demo campaign month (points, titles)")
+        from urbanops.rewards.demo_campaign import load_demo_campaign
+
+        load_demo_campaign(session, now)
         progress("submitting demo reports")
         clerk = identity.actor_for_user(users["clerk"])
         for i, (lat, lon, text, category) in enumerate(DEMO_REPORTS):

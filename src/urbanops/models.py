@@ -15,5 +15,6 @@ from urbanops.rewards import earning_models as _earning  # noqa: F401
 from urbanops.rewards import flag_models as _flags  # noqa: F401
 from urbanops.rewards import models as _rewards  # noqa: F401
 from urbanops.rewards import prize_models as _prizes  # noqa: F401
+from urbanops.rewards import title_models as _titles  # noqa: F401
 
 metadata = Base.metadata

@@ -31,6 +31,7 @@ def job_app() -> App:
             from urbanops.reports.jobs import blueprint as report_jobs
             from urbanops.rewards.jobs import blueprint as rewards_jobs
             from urbanops.rewards.prize_jobs import blueprint as prize_jobs
+            from urbanops.rewards.title_jobs import blueprint as title_jobs
 
             _app = make_job_app(
                 {
@@ -39,6 +40,7 @@ def job_app() -> App:
                     "reports": report_jobs,
                     "prizes": prize_jobs,
                     "rewards": rewards_jobs,
+                    "titles": title_jobs,
                 }
             )
         return _app

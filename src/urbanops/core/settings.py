@@ -137,6 +137,11 @@ class RewardsSettings(BaseModel):
     flag_voided_reports: int = Field(default=3, ge=1)
     flag_device_burst: int = Field(default=10, ge=2)
     flag_device_accounts: int = Field(default=3, ge=2)
+    # titles and badges: the 文明随手拍 badge's levels (valid reports, ascending), the assists
+    # that make a 文明助攻王, and how many of the month's top scorers become 文明得分王
+    badge_levels: list[int] = Field(default_factory=lambda: [1, 5, 10, 30, 60])
+    assist_title_assists: int = Field(default=3, ge=1)
+    score_title_top: int = Field(default=15, ge=1)
     # prizes: a voucher not collected this many days after redemption (or after the prize's
     # validity, whichever is first) is cancelled and its points refunded
     voucher_valid_days: int = Field(default=30, ge=1)
@@ -150,6 +155,13 @@ class RewardsSettings(BaseModel):
     wechat_pay_key_path: str = ""  # the merchant's API private key (apiclient_key.pem)
     wechat_pay_cert_serial: str = ""  # the serial number of the merchant's API certificate
     wechat_pay_api_base: str = "https://api.mch.weixin.qq.com"
+
+    @field_validator("badge_levels")
+    @classmethod
+    def _ascending_levels(cls, levels: list[int]) -> list[int]:
+        if not levels or levels[0] < 1 or levels != sorted(set(levels)):
+            raise ValueError("badge levels: positive, strictly ascending, at least one")
+        return levels
 
 
 class Open311Settings(BaseModel):
