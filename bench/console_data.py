@@ -20,6 +20,7 @@ import h3
 import numpy as np
 import shapely
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from urbanops.cases import tally
 from urbanops.cases.workflow import CaseStatus, stage_for
@@ -213,9 +214,9 @@ def top_up(engine: Engine, wanted: int, progress: Callable[[str], None]) -> int:
             raw.close()
         added += n
         progress(f"loaded {have + added}/{wanted} synthetic cases")
-    with engine.begin() as conn:  # what the worker's `fold_case_tally` does every minute
-        progress("fold the case tally")
-        conn.execute(tally.FOLD)
+    with Session(engine) as session, session.begin():  # the worker does it every minute
+        progress("fold the case tallies")
+        tally.fold(session)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         progress("VACUUM ANALYZE case")
         conn.execute(text('VACUUM ANALYZE "case"'))

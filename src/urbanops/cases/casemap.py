@@ -8,23 +8,34 @@ finer resolution groups the cases by parent cell without h3 in SQL; Python turns
 back into the parent's id (groups of one cell, from cases stored at other resolutions, are
 added up). The cluster's point is the mean of its cases' positions, so it lies where
 the cases are. Points are capped at `POINT_LIMIT`, and the answer says when the cap was hit.
+
+The clusters of the whole city (no box, resolution 7 or coarser) for a caller who reads every
+case, filtered by nothing but the open statuses, town and overdue, are added up from the map
+tally instead (`cases.tally.map_cells`: open cases per res-7 cell with their position sums),
+a few thousand rows instead of every open case; with a box they are read from the open cases'
+own position index (`ix_case_open_point`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import h3
 from sqlalchemy import ColumnElement, Integer, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from urbanops.cases import tally
 from urbanops.cases.listing import CaseFilter, filtered, open_cases, param_error
 from urbanops.cases.models import Case
+from urbanops.cases.queries import case_scope
+from urbanops.cases.workflow import OPEN_STATUSES
 from urbanops.catalogue import service as catalogue
 from urbanops.core.errors import InvalidInput
 from urbanops.identity.roles import Actor
 
+OPEN_NAMES = {str(s) for s in OPEN_STATUSES}
 POINT_LIMIT = 2000
 POINTS_FROM_ZOOM = 15  # web-map zoom from which single cases are shown
 # the h3 resolution of the clusters at each web-map zoom (coarser below, finest above)
@@ -100,6 +111,8 @@ def case_map(
         where.append(bbox.condition())
     if resolution is None:
         return _points(session, where)
+    if bbox is None and resolution <= tally.MAP_RESOLUTION and _whole_city(actor, f):
+        return _tallied_map(session, f, resolution)
     shift = 3 * (15 - resolution)  # three bits per finer resolution's digit
     key = Case.h3_int.op(">>")(literal_column(str(shift), Integer))  # a constant: GROUP BY
     rows = session.execute(
@@ -107,24 +120,49 @@ def case_map(
             key,
             func.count(),
             func.count().filter(Case.overdue.is_(True)),
-            func.avg(Case.lat),
-            func.avg(Case.lon),
+            func.sum(Case.lat),
+            func.sum(Case.lon),
         )
         .where(*where)
         .group_by(key)
     ).all()
+    cells = _cells((parent(int(k), shift, resolution), *sums) for k, *sums in rows)
+    return CaseMap(resolution, cells, [], False)
+
+
+def _cells(groups: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Clusters from (h3 id, cases, overdue ones, sum of latitudes, sum of longitudes), the
+    groups of one id added up, the largest first; each at its cases' mean position."""
     cells: dict[str, list[float]] = {}
-    for k, n, late, lat, lon in rows:
-        cell = cells.setdefault(parent(int(k), shift, resolution), [0, 0, 0.0, 0.0])
-        cell[0] += n
-        cell[1] += late
-        cell[2] += float(lat) * n
-        cell[3] += float(lon) * n
-    out: list[dict[str, Any]] = [
+    for c, n, late, lat, lon in groups:
+        cell = cells.setdefault(c, [0, 0, 0.0, 0.0])
+        cell[0] += int(n)
+        cell[1] += int(late)
+        cell[2] += float(lat)
+        cell[3] += float(lon)
+    return [
         {"h3": c, "count": int(n), "overdue": int(late), "lat": lat / n, "lon": lon / n}
         for c, (n, late, lat, lon) in sorted(cells.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        if n > 0
     ]
-    return CaseMap(resolution, out, [], False)
+
+
+def _whole_city(actor: Actor, f: CaseFilter) -> bool:
+    """Whether the map tally answers `f` for `actor`: a caller who reads every case, the open
+    cases (all of them, named or not), in one town or all, overdue or not or both."""
+    if not case_scope(actor).everything or (f.status and set(f.status) != OPEN_NAMES):
+        return False
+    return replace(f, status=(), town_code=None, overdue=None) == CaseFilter()
+
+
+def _tallied_map(session: Session, f: CaseFilter, resolution: int) -> CaseMap:
+    """The clusters of the open cases from the map tally: its res-7 cells added up by their
+    parents at `resolution`."""
+    shift = 3 * (tally.MAP_RESOLUTION - resolution)
+    rows = tally.map_cells(session, shift, town_code=f.town_code, overdue=f.overdue)
+    full = 3 * (15 - resolution)
+    cells = _cells((parent(k, full, resolution), *sums) for k, *sums in rows)
+    return CaseMap(resolution, cells, [], False)
 
 
 def _points(session: Session, where: list[ColumnElement[bool]]) -> CaseMap:

@@ -93,6 +93,13 @@ class Case(Base):
         ),
         # the triage queue alone, which the live stream polls (cases.triage)
         Index("ix_case_triage", "id", postgresql_where=text("status = 'reported'")),
+        # the open cases' positions: a map box among them alone (`cases.casemap`)
+        Index(
+            "ix_case_open_point",
+            text("point(lon, lat)"),
+            postgresql_using="gist",
+            postgresql_where=text(OPEN_PREDICATE),
+        ),
         # the open cases by deadline: those due within 24 h from the index alone (the counts)
         Index(
             "ix_case_open_due",
@@ -170,6 +177,22 @@ class CaseTally(Base):
     unit_id: Mapped[int | None] = mapped_column(Integer)
     overdue: Mapped[bool] = mapped_column(Boolean)
     n: Mapped[int] = mapped_column(BigInteger)
+
+
+class CaseMapTally(Base):
+    """The open cases' changes per res-7 h3 cell (`cell`: the top bits of `h3_int`, shifted
+    right by 24), town and overdue flag, with the sums of their positions: written by the same
+    triggers as `CaseTally` (migration 0023) and folded with it. The console's map of the whole
+    city adds these up by parent cell (`cases.casemap`)."""
+
+    __tablename__ = "case_map_tally"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    cell: Mapped[int] = mapped_column(BigInteger)
+    town_code: Mapped[str | None] = mapped_column(String(9))
+    overdue: Mapped[bool] = mapped_column(Boolean)
+    n: Mapped[int] = mapped_column(BigInteger)
+    lat_sum: Mapped[float] = mapped_column(Float)
+    lon_sum: Mapped[float] = mapped_column(Float)
 
 
 class CaseEvent(Base):

@@ -14,12 +14,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import h3
 import pytest
 from bench.console_data import COLUMNS, _rows, reference
 from sqlalchemy import ColumnElement, Engine, and_, func, select, text, true
 from sqlalchemy.orm import Session
 
-from urbanops.cases import listing, tally
+from urbanops.cases import casemap, listing, tally
 from urbanops.cases.listing import CaseFilter
 from urbanops.cases.models import Case, CaseTally
 from urbanops.cases.queries import case_scope
@@ -216,3 +217,93 @@ def test_the_tally_holds_every_key_of_the_case_table(snapshot: Session) -> None:
     assert tally.fold(snapshot)
     folded = rows(per_key.format(n="sum(n)", table="case_tally"))
     assert folded == cases
+
+
+def plain_map(
+    session: Session, scope: ColumnElement[bool], f: CaseFilter, resolution: int, box: Any
+) -> dict[str, tuple[int, int, float, float]]:
+    """The map's clusters counted case by case: (cases, overdue, mean lat, mean lon) by parent."""
+    where = [scope, Case.status.in_(f.status or OPEN)]
+    if f.town_code:
+        where.append(Case.town_code == f.town_code)
+    if f.unit_id is not None:
+        where.append(Case.unit_id == f.unit_id)
+    if f.overdue is not None:
+        where.append(Case.overdue.is_(f.overdue))
+    if box is not None:
+        where += [Case.lon.between(box.west, box.east), Case.lat.between(box.south, box.north)]
+    groups: dict[str, list[Any]] = {}
+    for cell, lat, lon, late in session.execute(
+        select(Case.h3_cell, Case.lat, Case.lon, Case.overdue).where(*where)
+    ):
+        g = groups.setdefault(h3.cell_to_parent(cell, resolution), [0, 0, 0.0, 0.0])
+        g[0] += 1
+        g[1] += bool(late)
+        g[2] += lat
+        g[3] += lon
+    return {c: (n, late, lat / n, lon / n) for c, (n, late, lat, lon) in groups.items()}
+
+
+def check_map(session: Session, rng: random.Random, rounds: int) -> set[str]:
+    """Compare the map's clusters with ones counted case by case, for random filters, zooms,
+    boxes and scopes; the ways they were counted (tally or cases)."""
+    towns = [t for t in session.scalars(text('SELECT DISTINCT town_code FROM "case"')) if t]
+    units = list(
+        session.scalars(text('SELECT unit_id FROM "case" WHERE unit_id IS NOT NULL GROUP BY 1'))
+    )
+    ways: set[str] = set()
+    for i in range(rounds):
+        f = CaseFilter(
+            status=rng.choice([(), (), tuple(OPEN), ("dispatched", "parked")]),
+            town_code=rng.choice([None, None, *sorted(towns)[:6]]),
+            unit_id=rng.choice([None, None, None, None, *sorted(units)[:6]]),
+            overdue=rng.choice([None, None, True, False]),
+        )
+        zoom = rng.choice([6, 9, 10, 11, 12, 13, 14])
+        box = casemap.BBox(113.6, 22.8, 113.9, 23.1) if i % 4 == 3 else None
+        if i % 3 == 0:  # one the map tally answers (for a caller who reads every case)
+            f = replace(f, status=rng.choice([(), tuple(OPEN)]), unit_id=None)
+            zoom = rng.choice([6, 9, 10, 11, 12])
+            box = None
+        unit = rng.choice(units)
+        for actor, scope in (
+            (staff({Role.leader}), true()),
+            (staff({Role.handler}, unit), Case.unit_id == unit),
+        ):
+            got = casemap.case_map(session, actor, f, zoom=zoom, bbox=box)
+            resolution = casemap.resolution_for(zoom)
+            assert got.resolution == resolution is not None
+            want = plain_map(session, scope, f, resolution, box)
+            assert {c["h3"]: (c["count"], c["overdue"]) for c in got.cells} == {
+                c: (n, late) for c, (n, late, _, _) in want.items()
+            }, (f, zoom, box, actor)
+            for c in got.cells:
+                assert (c["lat"], c["lon"]) == pytest.approx(want[c["h3"]][2:], abs=1e-9)
+            tallied = (
+                box is None
+                and resolution <= tally.MAP_RESOLUTION
+                and (not f.status or set(f.status) == set(OPEN))
+                and f.unit_id is None
+                and Role.leader in actor.roles
+            )
+            ways.add("tally" if tallied else "cases")
+    return ways
+
+
+def test_the_map_equals_clusters_counted_case_by_case(snapshot: Session) -> None:
+    rng = random.Random(3)
+    now = datetime.now(UTC)
+    load(snapshot, CASES, now, seed=4)
+    assert check_map(snapshot, rng, 10) == {"tally", "cases"}
+    shuffle(snapshot, rng, now)
+    moved = snapshot.scalar(text("SELECT h3_cell FROM \"case\" WHERE number LIKE '%B%' LIMIT 1"))
+    snapshot.execute(  # cases move: their cells and position sums change with them
+        text(
+            'UPDATE "case" SET lat = lat + 0.01, lon = lon - 0.01, h3_cell = :cell'
+            " WHERE substr(number, 9, 1) = 'B' AND id % 7 = 0"
+        ),
+        {"cell": moved},
+    )
+    check_map(snapshot, rng, 10)
+    assert tally.fold(snapshot)
+    assert check_map(snapshot, rng, 10) == {"tally", "cases"}
