@@ -80,6 +80,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     from urbanops.reports.classifier_api import router as classifier_router
     from urbanops.rewards.boards_api import public_router as rewards_boards_router
     from urbanops.rewards.earning_api import staff_router as rewards_earning_router
+    from urbanops.rewards.figures_api import router as rewards_figures_router
     from urbanops.rewards.prizes_api import staff_router as rewards_prizes_router
     from urbanops.rewards.titles_api import public_router as rewards_titles_router
 
@@ -99,6 +100,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         rewards_boards_router,
         rewards_earning_router,
         rewards_titles_router,
+        rewards_figures_router,
     ):
         app.include_router(router)
 

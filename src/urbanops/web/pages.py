@@ -113,6 +113,7 @@ ADMIN_SECTIONS = (
     ("/admin/stations", "nav_stations", "服务驿站", "admin/stations.html"),
     ("/admin/channels", "nav_channels", "转办渠道", "admin/channels.html"),
     ("/admin/prizes", "nav_prizes", "好礼兑换", "admin/prizes.html"),
+    ("/admin/rewards-figures", "nav_figures", "活动数据", "admin/rewards_figures.html"),
     ("/admin/api-keys", "nav_keys", "API 密钥", "admin/api_keys.html"),
     ("/admin/audit", "nav_audit", "操作审计", "admin/audit.html"),
 )

@@ -10,6 +10,7 @@ const T = {
     nav_calendar: "Holiday schedules",
     nav_channels: "Referral channels",
     nav_prizes: "Prizes",
+    nav_figures: "Campaign figures",
     nav_console: "Command centre",
     logout: "Sign out",
     login_title: "Admin sign-in",

@@ -20,6 +20,7 @@ const COMMON = {
     nav_stations: "Service stations",
     nav_channels: "Referral channels",
     nav_prizes: "Prizes",
+    nav_figures: "Campaign figures",
     nav_keys: "API keys",
     nav_audit: "Audit trail",
     nav_console: "Command centre",
