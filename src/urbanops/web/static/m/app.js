@@ -24,13 +24,14 @@ import {
   showProblem,
 } from "./problems.js";
 import { restoreDraft } from "./report.js";
+import { loadTitles } from "./titles.js";
 import { forgetInvite, invitedBy, keepInvite } from "./share.js";
 import { $, toast } from "./ui.js";
 import { renderCats, setCategories } from "./what.js";
 
 const DEMO = $("#app").dataset.demo === "true";
 // the views the app may open on (from the address's #hash); any other opens the report form
-const OPENING = ["mine", "prizes", "vouchers", "boards"];
+const OPENING = ["mine", "prizes", "vouchers", "titles", "boards"];
 
 function applyLang() {
   translatePage();
@@ -48,6 +49,7 @@ onShow("stations", loadStations);
 onShow("me", loadMe);
 onShow("prizes", loadPrizes);
 onShow("vouchers", loadVouchers);
+onShow("titles", loadTitles);
 onShow("boards", loadBoards);
 
 // ---- sign in --------------------------------------------------------------------------------
