@@ -35,6 +35,7 @@ from urbanops.identity.roles import Role
 
 OPEN = "status=reported,accepted,registered,dispatched,in_progress,returned,parked,awaiting_verification,reopened"
 BOX = "bbox=113.74,23.00,113.78,23.03"  # a few streets of 东城/莞城
+CITY = "bbox=113.45,22.60,114.30,23.20"  # the whole city, as the page first shows it
 # (kind, caller, query); "{town}" is the busiest town; pages=N follows N-1 cursors
 MIXES: list[tuple[str, str, str]] = [
     ("list", "admin", ""),
@@ -48,6 +49,8 @@ MIXES: list[tuple[str, str, str]] = [
     ("list", "unit", f"{OPEN}&sort=deadline"),
     ("list", "unit", "sort=-reported_at&pages=20"),
     ("map", "admin", f"zoom=10&{OPEN}"),
+    ("map", "admin", f"zoom=10&{CITY}"),
+    ("map", "admin", "zoom=12&bbox=113.6,22.8,113.9,23.1"),
     ("map", "admin", "zoom=12&overdue=true"),
     ("map", "admin", f"zoom=16&{BOX}"),
     ("map", "admin", f"zoom=13&{BOX}&{OPEN}"),

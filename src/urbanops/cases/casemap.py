@@ -9,11 +9,13 @@ back into the parent's id (groups of one cell, from cases stored at other resolu
 added up). The cluster's point is the mean of its cases' positions, so it lies where
 the cases are. Points are capped at `POINT_LIMIT`, and the answer says when the cap was hit.
 
-The clusters of the whole city (no box, resolution 7 or coarser) for a caller who reads every
-case, filtered by nothing but the open statuses, town and overdue, are added up from the map
-tally instead (`cases.tally.map_cells`: open cases per res-7 cell with their position sums),
-a few thousand rows instead of every open case; with a box they are read from the open cases'
-own position index (`ix_case_open_point`).
+The clusters at resolution 7 or coarser (zoom 12 and out) for a caller who reads every case,
+filtered by nothing but the open statuses, town and overdue, are added up from the map tally
+instead (`cases.tally.map_cells`: open cases per res-7 cell with their position sums and an
+envelope), a few thousand rows instead of every open case. A box takes the cells whose
+envelope it holds whole and leaves out those it misses; only the cases of the cells it cuts
+are read, from the open cases' own position index (`ix_case_open_point`), as are the
+clusters of finer resolutions in a box.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import h3
-from sqlalchemy import ColumnElement, Integer, func, literal_column, select
+from sqlalchemy import ColumnElement, Integer, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from urbanops.cases import tally
@@ -63,6 +65,33 @@ class BBox:
                 "out of range: need -180 <= w < e <= 180 and -90 <= s < n <= 90",
             )
         return cls(w, s, e, n)
+
+    def holds(self, cell: tally.MapCell) -> bool:
+        """Whether every case of `cell` lies in this box (its envelope does)."""
+        return (
+            self.west <= cell.west
+            and cell.east <= self.east
+            and self.south <= cell.south
+            and cell.north <= self.north
+        )
+
+    def meets(self, cell: tally.MapCell) -> bool:
+        """Whether some case of `cell` may lie in this box (its envelope touches it)."""
+        return not (
+            cell.east < self.west
+            or cell.west > self.east
+            or cell.north < self.south
+            or cell.south > self.north
+        )
+
+    def within(self, cell: tally.MapCell) -> BBox:
+        """The part of this box within `cell`'s envelope (which it meets)."""
+        return BBox(
+            max(self.west, cell.west),
+            max(self.south, cell.south),
+            min(self.east, cell.east),
+            min(self.north, cell.north),
+        )
 
     def condition(self) -> ColumnElement[bool]:
         point = func.point(Case.lon, Case.lat)
@@ -111,8 +140,8 @@ def case_map(
         where.append(bbox.condition())
     if resolution is None:
         return _points(session, where)
-    if bbox is None and resolution <= tally.MAP_RESOLUTION and _whole_city(actor, f):
-        return _tallied_map(session, f, resolution)
+    if resolution <= tally.MAP_RESOLUTION and _whole_city(actor, f):
+        return _tallied_map(session, f, resolution, bbox, where)
     shift = 3 * (15 - resolution)  # three bits per finer resolution's digit
     key = Case.h3_int.op(">>")(literal_column(str(shift), Integer))  # a constant: GROUP BY
     rows = session.execute(
@@ -155,14 +184,45 @@ def _whole_city(actor: Actor, f: CaseFilter) -> bool:
     return replace(f, status=(), town_code=None, overdue=None) == CaseFilter()
 
 
-def _tallied_map(session: Session, f: CaseFilter, resolution: int) -> CaseMap:
+def _tallied_map(
+    session: Session,
+    f: CaseFilter,
+    resolution: int,
+    bbox: BBox | None,
+    where: list[ColumnElement[bool]],
+) -> CaseMap:
     """The clusters of the open cases from the map tally: its res-7 cells added up by their
-    parents at `resolution`."""
-    shift = 3 * (tally.MAP_RESOLUTION - resolution)
-    rows = tally.map_cells(session, shift, town_code=f.town_code, overdue=f.overdue)
-    full = 3 * (15 - resolution)
-    cells = _cells((parent(k, full, resolution), *sums) for k, *sums in rows)
-    return CaseMap(resolution, cells, [], False)
+    parents at `resolution`. With a box, a cell whose envelope lies in it counts whole, one
+    whose envelope misses it not at all; the cases of the cells it cuts are read (`where`,
+    with the box) from the open cases' position index, within the box and those envelopes."""
+    up = 3 * (tally.MAP_RESOLUTION - resolution)
+    shift = 3 * (15 - resolution)
+    groups: list[tuple[Any, ...]] = []
+    cut: list[tally.MapCell] = []
+    for c in tally.map_cells(session, town_code=f.town_code, overdue=f.overdue):
+        if bbox is None or bbox.holds(c):
+            groups.append(
+                (parent(c.key >> up, shift, resolution), c.n, c.overdue, c.lat_sum, c.lon_sum)
+            )
+        elif bbox is not None and bbox.meets(c):
+            cut.append(c)
+    if cut and bbox is not None:
+        key = Case.h3_int.op(">>")(literal_column(str(shift), Integer))
+        cell = Case.h3_int.op(">>")(literal_column(str(3 * (15 - tally.MAP_RESOLUTION)), Integer))
+        parts = [bbox.within(c).condition() for c in cut]
+        rows = session.execute(
+            select(
+                key,
+                func.count(),
+                func.count().filter(Case.overdue.is_(True)),
+                func.sum(Case.lat),
+                func.sum(Case.lon),
+            )
+            .where(*where, cell.in_([c.key for c in cut]), or_(*parts))
+            .group_by(key)
+        )
+        groups += [(parent(int(k), shift, resolution), *sums) for k, *sums in rows]
+    return CaseMap(resolution, _cells(groups), [], False)
 
 
 def _points(session: Session, where: list[ColumnElement[bool]]) -> CaseMap:

@@ -193,6 +193,11 @@ class CaseMapTally(Base):
     n: Mapped[int] = mapped_column(BigInteger)
     lat_sum: Mapped[float] = mapped_column(Float)
     lon_sum: Mapped[float] = mapped_column(Float)
+    # the envelope of the cases the row adds (None for a removal; migration 0024)
+    lat_min: Mapped[float | None] = mapped_column(Float)
+    lat_max: Mapped[float | None] = mapped_column(Float)
+    lon_min: Mapped[float | None] = mapped_column(Float)
+    lon_max: Mapped[float | None] = mapped_column(Float)
 
 
 class CaseEvent(Base):

@@ -13,16 +13,19 @@ chief's patch are counted from the cases (`cases.listing.case_counts`).
 
 The same triggers keep the map tally (`case_map_tally`, migration 0023): the open cases per
 res-7 h3 cell, town and overdue flag, with the sums of their positions, folded with the case
-tally. The console's map of the whole city (no box) for a caller who reads every case adds its
-cells up by parent (`map_cells`, `cases.casemap`); a unit's map reads that unit's open cases
-from their covering index, which is faster than any tally of every unit.
+tally; each row also holds the envelope of the cases it adds (migration 0024: a removal adds
+none, a fold keeps the widest), so a key's envelope holds every case it counts. The console's
+map of the city for a caller who reads every case adds its cells up by parent (`map_cells`,
+`cases.casemap`), and a map box needs the cases themselves only for the cells whose envelope
+it cuts; a unit's map reads that unit's open cases from their covering index, which is faster
+than any tally of every unit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, func, literal_column, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from urbanops.cases.models import CaseMapTally, CaseTally
@@ -37,12 +40,14 @@ FOLD = text(
     """
 )
 MAP_KEY = "cell, town_code, overdue"
+MAP_SUMS = "n, lat_sum, lon_sum, lat_min, lat_max, lon_min, lon_max"
 MAP_FOLD = text(
     f"""
-    WITH gone AS (DELETE FROM case_map_tally RETURNING {MAP_KEY}, n, lat_sum, lon_sum)
-    INSERT INTO case_map_tally ({MAP_KEY}, n, lat_sum, lon_sum)
-    SELECT {MAP_KEY}, sum(n), sum(lat_sum), sum(lon_sum) FROM gone
-    GROUP BY {MAP_KEY} HAVING sum(n) <> 0
+    WITH gone AS (DELETE FROM case_map_tally RETURNING {MAP_KEY}, {MAP_SUMS})
+    INSERT INTO case_map_tally ({MAP_KEY}, {MAP_SUMS})
+    SELECT {MAP_KEY}, sum(n), sum(lat_sum), sum(lon_sum),
+        min(lat_min), max(lat_max), min(lon_min), max(lon_max)
+    FROM gone GROUP BY {MAP_KEY} HAVING sum(n) <> 0
     """
 )
 # the resolution of the map tally's cells: `cell` is a case's `h3_int` shifted right by 24
@@ -94,36 +99,59 @@ def tallied(
     return [Tallied(s, t, bool(o), int(n)) for s, t, o, n in session.execute(stmt)]
 
 
-def map_cells(
-    session: Session,
-    shift: int,
-    *,
-    town_code: str | None,
-    overdue: bool | None,
-) -> list[tuple[int, int, int, float, float]]:
-    """The open cases per map tally cell shifted right by `shift` bits (its parent cell, three
-    bits per resolution coarser), in one town and with the overdue flag if given: (key, cases,
-    overdue ones, sum of latitudes, sum of longitudes)."""
-    key = CaseMapTally.cell.op(">>")(literal_column(str(int(shift)), Integer))
+@dataclass(frozen=True)
+class MapCell:
+    """The open cases of one res-7 cell (`key`: `h3_int` shifted right by 24) that a filter
+    asks for: how many, how many overdue, the sums of their positions, and an envelope that
+    holds every one of them."""
+
+    key: int
+    n: int
+    overdue: int
+    lat_sum: float
+    lon_sum: float
+    south: float
+    north: float
+    west: float
+    east: float
+
+
+def map_cells(session: Session, *, town_code: str | None, overdue: bool | None) -> list[MapCell]:
+    """The open cases per res-7 cell, in one town and with the overdue flag if given."""
     n = func.sum(CaseMapTally.n)
     stmt = (
         select(
-            key,
+            CaseMapTally.cell,
             n,
             func.coalesce(func.sum(CaseMapTally.n).filter(CaseMapTally.overdue.is_(True)), 0),
             func.sum(CaseMapTally.lat_sum),
             func.sum(CaseMapTally.lon_sum),
+            func.min(CaseMapTally.lat_min),
+            func.max(CaseMapTally.lat_max),
+            func.min(CaseMapTally.lon_min),
+            func.max(CaseMapTally.lon_max),
         )
-        .group_by(key)
+        .group_by(CaseMapTally.cell)
         .having(n != 0)
     )
     if town_code is not None:
         stmt = stmt.where(CaseMapTally.town_code == town_code)
     if overdue is not None:
         stmt = stmt.where(CaseMapTally.overdue.is_(overdue))
+    inf = float("inf")  # an unknown envelope (none should be): anywhere, so never taken whole
     return [
-        (int(k), int(c), int(late), float(a), float(b))
-        for k, c, late, a, b in session.execute(stmt)
+        MapCell(
+            int(k),
+            int(c),
+            int(late),
+            float(a),
+            float(b),
+            -inf if s is None else s,
+            inf if nn is None else nn,
+            -inf if w is None else w,
+            inf if e is None else e,
+        )
+        for k, c, late, a, b, s, nn, w, e in session.execute(stmt)
     ]
 
 
