@@ -177,7 +177,7 @@ def load_demo(now: datetime, progress: Progress = _quiet) -> bool:
         progress("adding the demo campaign month (points, titles)")
         from urbanops.rewards.demo_campaign import load_demo_campaign
 
-        load_demo_campaign(session, now)
+        load_demo_campaign(session, now, identity.actor_for_user(users["rewards"]))
         progress("submitting demo reports")
         clerk = identity.actor_for_user(users["clerk"])
         for i, (lat, lon, text, category) in enumerate(DEMO_REPORTS):

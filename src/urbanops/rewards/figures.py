@@ -2,7 +2,8 @@
 
 - participants: citizens with an `earn` entry in the span (a report of theirs became a case);
 - valid reports: cases whose points were released in the span (their first `release`);
-- titles awarded in the span, by title (and badge levels together);
+- titles awarded in the span, by title (badge levels together); a month's 文明得分王, awarded
+  on the 1st of the next, count in the span that holds the month's first day;
 - redemptions made in the span, by prize and by their state now;
 - shares: citizens who came in the span through someone's share link, and how many shared;
   assists: `assist` entries, the citizens they went to, their points;
@@ -104,10 +105,11 @@ def campaign_figures(session: Session, *, actor: Actor, start: date, end: date) 
     by_title: dict[str, int] = dict(
         session.execute(
             text(
-                "SELECT title, count(*) FROM title_award"
-                " WHERE awarded_at >= :a AND awarded_at < :b GROUP BY title"
+                "SELECT title, count(*) FROM title_award WHERE CASE WHEN title = 'score_king'"
+                " THEN to_date(period || '-01', 'YYYY-MM-DD') BETWEEN :first AND :last"
+                " ELSE awarded_at >= :a AND awarded_at < :b END GROUP BY title"
             ),
-            p,
+            p | {"first": start, "last": end},
         ).all()
     )
     titles = [

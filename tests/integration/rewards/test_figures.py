@@ -50,6 +50,13 @@ def test_the_figures_of_a_span_add_up(session: Session, client: TestClient) -> N
     post(c, "earn", "outside", DAY + timedelta(days=40), pending=20)  # after the span
     for who in (a, b):
         titles.award_titles(session, citizen_id=who.id)
+    # July's 得分王, awarded on 1 August, count in July
+    assert (
+        titles.award_score_kings(
+            session, month="2018-07", now=datetime(2018, 7, 31, 16, 10, tzinfo=UTC)
+        )
+        == 2
+    )
     prize = Prize(
         name=f"晴雨伞 {secrets.token_hex(3)}", kind="gift", price_points=30, stock=3,
         per_person_limit=None, created_at=DAY, updated_at=DAY,
@@ -79,8 +86,11 @@ def test_the_figures_of_a_span_add_up(session: Session, client: TestClient) -> N
     assert (f["from"], f["to"]) == ("2018-07-01", "2018-07-31")
     assert f["participants"] == 2 and f["valid_reports"] == 4
     by_title = {t["code"]: t["awarded"] for t in f["titles"]}
-    assert by_title == {"newcomer": 2, "reports": 2, "assist_king": 0, "score_king": 0}
-    assert f["titles_total"] == 4
+    assert by_title == {"newcomer": 2, "reports": 2, "assist_king": 0, "score_king": 2}
+    assert f["titles_total"] == 6
+    august = client.get("/api/v1/rewards/figures?from=2018-08-01&to=2018-08-31", headers=clerk)
+    assert august.json()["participants"] == 1  # c's report
+    assert {t["code"]: t["awarded"] for t in august.json()["titles"]}["score_king"] == 0
     (item,) = [i for i in f["redemptions"] if i["prize_id"] == prize.id]
     assert (item["requested"], item["cancelled"], item["total"], item["points"]) == (1, 1, 2, 30)
     assert kept.status == "requested" and f["redemptions_total"] == 1

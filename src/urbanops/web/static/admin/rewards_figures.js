@@ -45,7 +45,7 @@ const T = {
     nobody: "Nobody yet.",
     kind: "Kind",
     count: "Points",
-    yuan: "Yuan",
+    yuan: "Yuan (1 point = {v})",
     earned: "Earned by reports",
     assisted: "Assists",
     clawed_back: "Clawed back",
@@ -93,7 +93,7 @@ const T = {
     nobody: "暂无。",
     kind: "类别",
     count: "积分",
-    yuan: "折合金额",
+    yuan: "折合金额（1 分 = {v}）",
     earned: "上报获得",
     assisted: "助攻",
     clawed_back: "收回",
@@ -202,7 +202,6 @@ function card(key, value, hint) {
 }
 
 function cards(f) {
-  const fen = f.cost.point_value_fen;
   return [
     card("participants", number(f.participants), t("participants_hint")),
     card("valid_reports", number(f.valid_reports), t("valid_hint")),
@@ -214,11 +213,7 @@ function cards(f) {
       t("assists_hint", { c: number(f.assists.citizens), p: number(f.assists.points) }),
     ),
     card("shares", number(f.shares.invited), t("shares_hint", { s: number(f.shares.sharers) })),
-    card(
-      "cost",
-      yuan(f.cost.redeemed_fen),
-      t("cost_hint", { v: yuan(f.cost.issued_fen) }) + ` · 1 = ${yuan(fen)}`,
-    ),
+    card("cost", yuan(f.cost.redeemed_fen), t("cost_hint", { v: yuan(f.cost.issued_fen) })),
   ];
 }
 
@@ -235,7 +230,7 @@ function pointsTable(f) {
       <tr>
         <th>${t("kind")}</th>
         <th class="num">${t("count")}</th>
-        <th class="num">${t("yuan")}</th>
+        <th class="num">${t("yuan", { v: yuan(fen) })}</th>
       </tr>
     </thead>
     <tbody>
@@ -299,7 +294,8 @@ function boardTable(b) {
       <td class="muted">${t("nobody")}</td>
     </tr>`;
   return html`<caption class="muted">
-      ${b.period_key} · ${t("on_board", { n: number(b.citizens) })}
+      ${t(b.period)} ${b.period === "all" ? "" : b.period_key} ·
+      ${t("on_board", { n: number(b.citizens) })}
     </caption>
     <thead>
       <tr>
