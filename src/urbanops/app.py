@@ -110,6 +110,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     from urbanops.open311.api import router as open311_router
     from urbanops.reports.citizen_api import router as citizen_reports_router
     from urbanops.rewards.boards_api import citizen_router as citizen_boards_router
+    from urbanops.rewards.earning_api import citizen_router as citizen_rewards_router
     from urbanops.rewards.prizes_api import citizen_router as citizen_prizes_router
     from urbanops.rewards.titles_api import citizen_router as citizen_titles_router
     from urbanops.web.pages import VENDOR, mount_static
@@ -124,6 +125,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         citizen_prizes_router,
         citizen_boards_router,
         citizen_titles_router,
+        citizen_rewards_router,
     ):
         app.include_router(router)
     app.include_router(pages_router)

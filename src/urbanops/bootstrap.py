@@ -157,6 +157,7 @@ def load_demo(now: datetime, progress: Progress = _quiet) -> bool:
     """Demo users and cases; False when already loaded."""
     from urbanops.reports.schemas import ReportIn
     from urbanops.reports.service import submit_report
+    from urbanops.rewards.demo_points import load_demo_points
     from urbanops.rewards.demo_prizes import load_demo_prizes
 
     with unit_of_work() as session:
@@ -178,6 +179,8 @@ def load_demo(now: datetime, progress: Progress = _quiet) -> bool:
         from urbanops.rewards.demo_campaign import load_demo_campaign
 
         load_demo_campaign(session, now, identity.actor_for_user(users["rewards"]))
+        progress("demo citizens with points")
+        load_demo_points(session, now)
         progress("submitting demo reports")
         clerk = identity.actor_for_user(users["clerk"])
         for i, (lat, lon, text, category) in enumerate(DEMO_REPORTS):
