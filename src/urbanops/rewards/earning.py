@@ -41,7 +41,12 @@ from urbanops.cases.workflow import CaseAction, CaseStatus
 from urbanops.core.settings import get_settings
 from urbanops.reports.models import Report, ReportOrigin
 from urbanops.rewards import ledger, profiles
-from urbanops.rewards.earning_models import CaseReward, ProjectedEvent, ProjectionCursor
+from urbanops.rewards.earning_models import (
+    CaseReward,
+    ProjectedEvent,
+    ProjectionCursor,
+    RewardsProfile,
+)
 from urbanops.rewards.models import PointsBalance, PointsEntry
 
 A = CaseAction
@@ -294,6 +299,14 @@ def release_due(session: Session, *, now: datetime, limit: int = BATCH) -> int:
     are not disputed; returns how many cases were looked at (a full `limit`: run again)."""
     lock_cursor(session)
     cutoff = now - timedelta(days=get_settings().rewards.release_after_days)
+    frozen = (
+        select(RewardsProfile.citizen_id)
+        .where(
+            RewardsProfile.citizen_id == CaseReward.citizen_id,
+            RewardsProfile.frozen_at.is_not(None),
+        )
+        .exists()
+    )
     due = session.scalars(
         select(CaseReward.case_id)
         .join(Case, Case.id == CaseReward.case_id)
@@ -301,6 +314,7 @@ def release_due(session: Session, *, now: datetime, limit: int = BATCH) -> int:
             CaseReward.state == "pending",
             CaseReward.earned_at <= cutoff,
             Case.status.not_in(DISPUTED),
+            ~frozen,  # a frozen citizen's points wait (and would be picked again and again)
         )
         .order_by(CaseReward.earned_at, CaseReward.case_id)
         .limit(limit)

@@ -249,13 +249,21 @@ def test_an_assist_is_earned_once_when_the_invitee_first_has_a_valid_case(
     assert balance(session, invitee).available == 2 * PER_CASE
 
 
-def test_a_frozen_citizen_earns_nothing(session: Session) -> None:
+def test_a_frozen_citizen_earns_nothing_and_their_pending_points_wait(session: Session) -> None:
     who = person(session, "13900770041")
+    earlier = reported(session, who, spot=7)
+    project(session)
     profiles.profile(session, who.id, NOW).frozen_at = NOW
     case = reported(session, who, spot=8)
     project(session)
-    assert balance(session, who) == ledger.Balance(0, 0)
+    assert balance(session, who) == ledger.Balance(PER_CASE, 0)
     assert outcomes(session, case) == [("register", "frozen")]
+    later = NOW + timedelta(days=get_settings().rewards.release_after_days + 1)
+    earning.release_due(session, now=later)
+    # a second run finds nothing: the frozen citizen's case is not picked again and again
+    assert earning.release_due(session, now=later) == 0
+    reward = session.get(CaseReward, earlier.id)
+    assert reward is not None and reward.state == "pending"
 
 
 def test_a_reset_expires_available_points_once_per_period(session: Session) -> None:
@@ -339,7 +347,8 @@ def test_the_queued_projection_runs_on_the_real_queue(committed: sessionmaker[Se
 
 
 def _forget(s: Session, case_ids: list[int]) -> None:
-    """Retire the committed test's cases; their rewards rows stay, consistent, as every
-    ledger's do (the entries are append-only)."""
+    """Retire the committed test's cases (their pending points are clawed back); their rewards
+    rows stay, consistent, as every ledger's do (the entries are append-only)."""
     factories.discard_case(s, *case_ids, now=NOW)
+    project(s)  # their pending points taken back: none left for other tests' nightly release
     s.execute(delete(JobOutbox).where(JobOutbox.task == "rewards:project_timeline"))
