@@ -72,3 +72,11 @@ def test_titles_with_progress_and_the_honour_roll(phone_page: Page, engine: Engi
     expect(page.locator("#roll-month")).to_have_text(f"{int(month[:4])} 年 {int(month[5:])} 月")
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "m-titles.png"), full_page=True)
+
+    # offline (the honour roll may still come from the browser's cache): marked as offline
+    page.context.set_offline(True)
+    page.click("#rewards-nav [data-go=boards]")
+    page.click("#rewards-nav [data-go=titles]")
+    expect(page.locator("#titles-state")).to_contain_text("离线：显示的是")
+    expect(page.locator("#tt-reports")).to_have_text("5")
+    page.context.set_offline(False)

@@ -37,14 +37,17 @@ document.addEventListener("click", (e) => {
 });
 
 /** GET `path` for `view` and `render(data, {offline, at})` it; the promise gives the data
-    (the kept copy when offline) or null. `retry` reloads the whole view. */
-export async function read(view, path, render, retry) {
-  retries[view] = retry;
+    (the kept copy when offline) or null. `retry` reloads the whole view. A view's further
+    reads in the same load pass `{ then: true }`: they leave its state line as the first left
+    it unless they fail themselves. */
+export async function read(view, path, render, retry, { then = false } = {}) {
+  if (retry) retries[view] = retry;
   const el = $(`#${view}-state`);
-  if (el.hidden || !el.classList.contains("offline")) setState(view, "loading", t("loading"));
+  if (!then && (el.hidden || !el.classList.contains("offline")))
+    setState(view, "loading", t("loading"));
   try {
     const data = await api(path);
-    setState(view, null);
+    if (!then) setState(view, null);
     render(data, { offline: false });
     kvPut(`read:${path}`, { data, at: new Date().toISOString() }).catch(() => {});
     return data;

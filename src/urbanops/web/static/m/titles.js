@@ -95,5 +95,5 @@ function renderRoll(r) {
 
 export async function loadTitles() {
   const mine = await read("titles", "/api/v1/citizen/rewards/titles", renderTitles, loadTitles);
-  if (mine) await read("titles", "/api/v1/rewards/honour-roll", renderRoll, loadTitles);
+  if (mine) await read("titles", "/api/v1/rewards/honour-roll", renderRoll, null, { then: true });
 }
