@@ -56,13 +56,16 @@ FOLD_LOCK = 0x7A11_CA5E  # one fold at a time (another one waiting would find no
 
 
 def fold(session: Session) -> bool:
-    """Add up each key's rows into one (keys whose cases are all gone disappear); False when
-    another fold is running. Writers are not held up: their new rows are not in this
-    statement's snapshot and stay for the next fold."""
+    """Add up each key's rows into one (keys whose cases are all gone disappear), in each tally
+    that has a key of several rows; False when another fold is running. Writers are not held
+    up: their new rows are not in this statement's snapshot and stay for the next fold."""
     if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": FOLD_LOCK}):
         return False
-    session.execute(FOLD)
-    session.execute(MAP_FOLD)
+    for table, key, fold_rows in (("case_tally", KEY, FOLD), ("case_map_tally", MAP_KEY, MAP_FOLD)):
+        # a key of several rows (a minute without changes leaves none: nothing is rewritten)
+        several = f"SELECT EXISTS (SELECT FROM {table} GROUP BY {key} HAVING count(*) > 1)"
+        if session.scalar(text(several)):
+            session.execute(fold_rows)
     return True
 
 

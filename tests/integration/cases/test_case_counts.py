@@ -217,6 +217,9 @@ def test_the_tally_holds_every_key_of_the_case_table(snapshot: Session) -> None:
     assert tally.fold(snapshot)
     folded = rows(per_key.format(n="sum(n)", table="case_tally"))
     assert folded == cases
+    kept = set(snapshot.scalars(select(CaseTally.id)))
+    assert tally.fold(snapshot)  # one row per key already: none is written again
+    assert set(snapshot.scalars(select(CaseTally.id))) == kept
 
 
 def plain_map(
