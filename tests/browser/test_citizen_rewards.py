@@ -20,7 +20,7 @@ from tests import factories
 from urbanops.core.clock import utcnow
 from urbanops.identity.citizens import normalise_phone
 from urbanops.identity.models import Citizen
-from urbanops.rewards import profiles
+from urbanops.rewards import ledger, profiles
 from urbanops.rewards.earning_models import RewardsProfile
 from urbanops.rewards.prize_models import Prize, Redemption
 
@@ -169,6 +169,15 @@ def test_redeem_get_a_voucher_with_qr_and_cancel_it_for_a_refund(
     page.click("#rewards-nav [data-go=prizes]")
     expect(page.locator("#prizes-points")).to_have_text("300")
 
+    # the points history has the spending and its refund
+    page.click("#rewards-nav [data-go=points]")
+    expect(page.locator("#pt-available")).to_have_text("300")
+    moves = page.locator(f"#entry-list li:has-text('{name}')")
+    expect(moves).to_have_count(2)
+    expect(moves.nth(0).locator(".amt")).to_have_text("+120")  # newest first: the refund
+    expect(moves.nth(1).locator(".amt")).to_have_text("−120")
+    page.screenshot(path=str(SHOTS / "m-points-refund.png"), full_page=True)
+
     # offline, the views show what they last read, marked as such
     page.context.set_offline(True)
     page.click("#rewards-nav [data-go=vouchers]")
@@ -239,3 +248,56 @@ def test_a_share_link_carries_its_code_to_the_first_sign_in(
 
     # the code is used once: a later sign-in on this phone sends none
     assert page.evaluate("() => localStorage.getItem('uo_ref')") is None
+
+
+def test_points_page_balance_share_link_and_paged_history(
+    phone_page: Page, engine: Engine, live_server: str
+) -> None:
+    page = phone_page
+    phone = new_phone()
+    page.goto("/m/")
+    page.wait_for_selector("#view-login:not([hidden])")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "m-login.png"))
+    # the sign-in page's promise leads to the points page once signed in
+    page.click("#login-points")
+    expect(page.locator("#toast")).to_have_text("登录后即可查看积分和好礼")
+    page.fill("#phone", phone)
+    page.click("#send-code")
+    page.wait_for_selector("#demo-code:not([hidden])")
+    page.fill("#code", demo_code(page))
+    page.click("#login-btn")
+    page.wait_for_selector("#view-points:not([hidden])")
+    expect(page.locator("#tabs [data-tab=rewards]")).to_have_class("on")
+
+    cid = citizen_id(engine, phone)
+    run = uuid.uuid4().hex[:6]
+    now = utcnow()
+    with sessionmaker(engine).begin() as s:
+        ledger.post(
+            s, citizen_id=cid, kind="earn", key=f"browser:{run}:earn", now=now,
+            reason="上报立案", ref_type="case", ref_id=f"b{run}", pending=10,
+        )  # fmt: skip
+        for i in range(22):
+            ledger.post(
+                s, citizen_id=cid, kind="adjust", key=f"browser:{run}:{i}", now=now,
+                reason=f"测试调整 {i}", ref_type="adjustment", ref_id=run, available=5,
+            )  # fmt: skip
+    page.click("#rewards-nav [data-go=prizes]")
+    page.click("#rewards-nav [data-go=points]")
+    expect(page.locator("#pt-available")).to_have_text("110")
+    expect(page.locator("#pt-pending")).to_have_text("10")
+    mine = page.request.get("/api/v1/citizen/rewards").json()
+    expect(page.locator("#pt-value")).to_contain_text(f"¥{mine['value_yuan']}")
+    expect(page.locator("#share-link")).to_have_text(f"{live_server}/m/?ref={mine['share_code']}")
+
+    entries = page.locator("#entry-list li")
+    expect(entries).to_have_count(20)
+    expect(entries.first).to_contain_text("测试调整 21")  # newest first
+    expect(entries.first.locator(".amt")).to_have_text("+5")
+    page.screenshot(path=str(SHOTS / "m-points.png"), full_page=True)
+    page.click("#entries-more")
+    expect(entries).to_have_count(23)
+    expect(page.locator("#entries-more")).to_be_hidden()
+    pending = page.locator("#entry-list li:has-text('上报立案') .amt")
+    expect(pending).to_have_text("待确认 +10")

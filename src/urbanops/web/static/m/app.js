@@ -10,6 +10,7 @@ import { fmt, lang, setLang, t, translatePage } from "./i18n.js";
 import { makeMap } from "./maps.js";
 import { loadBoards } from "./boards.js";
 import { loadMine } from "./mine.js";
+import { loadPoints } from "./points.js";
 import { loadPrizes, loadVouchers } from "./prizes.js";
 import { go, onShow, session, signedOut } from "./nav.js";
 import { api, isNetworkError, outcomeOf } from "./net.js";
@@ -31,7 +32,7 @@ import { renderCats, setCategories } from "./what.js";
 
 const DEMO = $("#app").dataset.demo === "true";
 // the views the app may open on (from the address's #hash); any other opens the report form
-const OPENING = ["mine", "prizes", "vouchers", "titles", "boards"];
+const OPENING = ["mine", "points", "prizes", "vouchers", "titles", "boards"];
 
 function applyLang() {
   translatePage();
@@ -47,6 +48,7 @@ onShow("report", showReportMap);
 onShow("mine", loadMine);
 onShow("stations", loadStations);
 onShow("me", loadMe);
+onShow("points", loadPoints);
 onShow("prizes", loadPrizes);
 onShow("vouchers", loadVouchers);
 onShow("titles", loadTitles);
@@ -130,6 +132,9 @@ $("#login-form").addEventListener("submit", async (e) => {
     btn.disabled = false;
   }
 });
+
+// the sign-in page's promise links to the points page, shown once signed in
+$("#login-points").addEventListener("click", () => toast(t("points_after_login")));
 
 // ---- stations -------------------------------------------------------------------------------
 let stationMap = null;

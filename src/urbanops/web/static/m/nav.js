@@ -7,7 +7,7 @@ import { $, $$ } from "./ui.js";
 export const session = { me: null };
 
 const VIEWS = ["login", "report", "result", "mine", "case", "stations", "me"];
-const REWARDS = ["prizes", "vouchers", "titles", "boards"];
+const REWARDS = ["points", "prizes", "vouchers", "titles", "boards"];
 VIEWS.push(...REWARDS);
 // views reached from another's tab: the tab they light up
 const TAB_OF = Object.fromEntries([["case", "mine"], ...REWARDS.map((v) => [v, "rewards"])]);

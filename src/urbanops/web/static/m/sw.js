@@ -4,15 +4,15 @@
 importScripts("/static/app/shared/shell_sw.js");
 
 // the app's modules (m/app.js and what it imports), and the reads it needs before any input
-const MODULES = ["app", "boards", "i18n", "maps", "mine", "nav", "net", "outbox", "place", "prizes"]
-  .concat(["problems", "reads", "report", "rewards_words", "share", "store", "titles", "ui"])
-  .concat(["what"])
+const MODULES = ["app", "boards", "i18n", "maps", "mine", "nav", "net", "outbox", "place"]
+  .concat(["points", "prizes", "problems", "reads", "report", "rewards_words", "share", "store"])
+  .concat(["titles", "ui", "what"])
   .map((name) => `/static/app/m/${name}.js`);
 const SHARED = ["html", "idb", "net", "thumbs", "workflow"].map(
   (name) => `/static/app/shared/${name}.js`,
 );
 
-shellWorker("urbanops-m-v7", [
+shellWorker("urbanops-m-v8", [
   "/m/",
   "/static/app/m/app.css",
   ...MODULES,
