@@ -11,7 +11,7 @@ from datetime import time
 
 from procrastinate import Blueprint
 
-from urbanops.core.clock import scheduled_at
+from urbanops.core.clock import scheduled_at, utcnow
 from urbanops.core.db import unit_of_work
 from urbanops.core.jobs import daily_at
 from urbanops.rewards import titles
@@ -23,7 +23,7 @@ blueprint = Blueprint()
 @blueprint.task(name="award_titles", retry=3)
 def award_titles(citizen_id: int) -> int:
     with unit_of_work() as session:
-        return len(titles.award_titles(session, citizen_id=citizen_id))
+        return len(titles.award_titles(session, citizen_id=citizen_id, now=utcnow()))
 
 
 # every day at 00:10 platform time, for the month before: on the 1st it awards, on the other

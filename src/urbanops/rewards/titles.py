@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from urbanops.core.settings import get_settings
 from urbanops.identity.models import Citizen
+from urbanops.notifications.models import Notification
 from urbanops.rewards import boards
 from urbanops.rewards.board_models import BoardPreference
 from urbanops.rewards.title_models import RewardProgress, TitleAward
@@ -48,9 +49,43 @@ def badge_level(count: int, levels: list[int]) -> int:
     return sum(1 for threshold in levels if count >= threshold)
 
 
-def award_titles(session: Session, *, citizen_id: int) -> list[TitleAward]:
+def _tell(session: Session, award: TitleAward, now: datetime) -> None:
+    """The citizen hears of a new title or badge level in their in-app inbox."""
+    cfg = get_settings().rewards
+    name = TITLE_NAMES[award.title][0]
+    if award.title == "reports":
+        at = cfg.badge_levels[award.level - 1] if award.level <= len(cfg.badge_levels) else None
+        title = f"「{name}」升至 {award.level} 级"
+        body = (
+            f"您的有效上报已达 {at} 条，感谢您为城市文明出力！" if at else "感谢您为城市文明出力！"
+        )
+    elif award.title == "score_king":
+        title = f"恭喜当选 {award.period} 月「{name}」"
+        body = f"您以 {award.score} 分位列全市月榜第 {award.rank} 名。"
+    elif award.title == "assist_king":
+        title = f"恭喜获得「{name}」称号"
+        body = f"您分享的链接已带来 {cfg.assist_title_assists} 位以上新市民有效上报。"
+    else:
+        title = f"恭喜获得「{name}」称号"
+        body = "您的首条上报已核实有效，感谢您为城市文明出力！"
+    session.add(
+        Notification(
+            recipient_kind="citizen",
+            recipient_id=award.citizen_id,
+            channel="in_app",
+            title=title[:100],
+            body=body,
+            created_at=now,
+        )
+    )
+
+
+def award_titles(
+    session: Session, *, citizen_id: int, now: datetime | None = None
+) -> list[TitleAward]:
     """Give the citizen the titles and badge levels their counts have reached (dated when the
-    ledger last moved them); the new awards."""
+    ledger last moved them) and tell them in their inbox (at `now`, else that date); the new
+    awards."""
     progress = session.get(RewardProgress, citizen_id, populate_existing=True)
     if progress is None:
         return []
@@ -83,7 +118,17 @@ def award_titles(session: Session, *, citizen_id: int) -> list[TitleAward]:
     ).all()
     if not ids:
         return []
-    return list(session.scalars(select(TitleAward).where(TitleAward.id.in_(ids))))
+    new = list(
+        session.scalars(
+            select(TitleAward)
+            .where(TitleAward.id.in_(ids))
+            .order_by(TitleAward.title, TitleAward.level)
+        )
+    )
+    for award in new:
+        _tell(session, award, now or progress.updated_at)
+    session.flush()
+    return new
 
 
 def month_key(day: date) -> str:
@@ -148,13 +193,18 @@ def award_score_kings(session: Session, *, month: str, now: datetime) -> int:
                 "awarded_at": now,
             }
         )
-    if awards:
-        session.execute(
-            insert(TitleAward)
-            .values(awards)
-            .on_conflict_do_nothing(constraint="uq_title_award_once")
-        )
-    return len(awards)
+    if not awards:
+        return 0
+    made = session.scalars(
+        insert(TitleAward)
+        .values(awards)
+        .on_conflict_do_nothing(constraint="uq_title_award_once")
+        .returning(TitleAward)
+    ).all()
+    for award in made:
+        _tell(session, award, now)
+    session.flush()
+    return len(made)
 
 
 @dataclass(frozen=True)

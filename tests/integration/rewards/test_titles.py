@@ -20,6 +20,7 @@ from tests.integration.jobs.conftest import work_off_jobs
 from urbanops.core.settings import get_settings
 from urbanops.identity import citizens
 from urbanops.identity.models import Citizen, CitizenSession
+from urbanops.notifications.models import Notification
 from urbanops.rewards import boards, ledger, titles
 from urbanops.rewards.title_models import RewardProgress, TitleAward
 from urbanops.worker import job_app
@@ -63,6 +64,16 @@ def awards(session: Session, citizen_id: int) -> list[tuple[str, int, str]]:
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
+def inbox(session: Session, citizen_id: int) -> list[str]:
+    return sorted(
+        session.scalars(
+            select(Notification.title).where(
+                Notification.recipient_kind == "citizen", Notification.recipient_id == citizen_id
+            )
+        )
+    )
+
+
 def outbox_jobs(session: Session, citizen_id: int) -> int:
     return int(
         session.scalar(
@@ -93,6 +104,7 @@ def test_valid_reports_and_assists_are_counted_and_awarded_once(session: Session
     assert {(a.title, a.level) for a in new} == {("newcomer", 1), ("reports", 1)}
     assert all(a.awarded_at == progress.updated_at for a in new)
     assert titles.award_titles(session, citizen_id=p.id) == []
+    assert inbox(session, p.id) == ["「文明随手拍勋章」升至 1 级", "恭喜获得「文明新秀」称号"]
 
     for n in range(4):
         valid_report(session, p, f"71{n}")
@@ -141,6 +153,8 @@ def test_the_months_top_scorers_become_score_kings_once(
     assert titles.previous_month(after) == month
     assert titles.award_score_kings(session, month=month, now=after) == 3
     assert titles.award_score_kings(session, month=month, now=after) == 0
+    assert inbox(session, people["冠军"].id) == ["恭喜当选 2020-03 月「文明得分王」"]
+    assert inbox(session, people["第四"].id) == []
     kings = session.execute(
         select(Citizen.nickname, TitleAward.rank, TitleAward.score)
         .join(Citizen, Citizen.id == TitleAward.citizen_id)
