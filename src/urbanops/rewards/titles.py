@@ -12,7 +12,8 @@ gives what the counts have reached, with the thresholds of the settings
 - 文明助攻王 (`assist_king`): `assist_title_assists` assists.
 
 文明得分王 (`score_king`) goes to the `rewards.score_title_top` first of a month's city board
-(ties at the last place included; citizens who stay off the boards are not on it), by the
+(ties at the last place included; citizens who stay off the boards are not on it, and
+citizens whose earning staff froze for farming are passed over), by the
 daily job `titles:award_score_kings` for the month before, once per month. Awards are unique
 (citizen, title, level, period): awarding again writes nothing, so every job is safe to run
 twice. Counts never go down, and an award is never taken back.
@@ -164,7 +165,12 @@ def award_score_kings(session: Session, *, month: str, now: datetime) -> int:
         return 0
     top = get_settings().rewards.score_title_top
     params: dict[str, Any] = {"key": month, "nth": top - 1}
-    listed = "period = :key AND scope = 'city' AND listed AND score > 0"
+    # the board as shown, less citizens whose earning staff froze for farming
+    listed = (
+        "period = :key AND scope = 'city' AND listed AND score > 0 AND NOT EXISTS"
+        " (SELECT 1 FROM rewards_profile r WHERE r.citizen_id = board_tally.citizen_id"
+        " AND r.frozen_at IS NOT NULL)"
+    )
     last = session.scalar(
         text(
             f"SELECT score FROM board_tally WHERE {listed}"

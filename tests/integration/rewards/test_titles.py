@@ -21,7 +21,7 @@ from urbanops.core.settings import get_settings
 from urbanops.identity import citizens
 from urbanops.identity.models import Citizen, CitizenSession
 from urbanops.notifications.models import Notification
-from urbanops.rewards import boards, ledger, titles
+from urbanops.rewards import boards, ledger, profiles, titles
 from urbanops.rewards.title_models import RewardProgress, TitleAward
 from urbanops.worker import job_app
 
@@ -148,6 +148,11 @@ def test_the_months_top_scorers_become_score_kings_once(
         for n in range(reports):
             valid_report(session, people[name], f"{people[name].id}-{n}", at)
     boards.set_listed(session, citizen_id=people["隐身"].id, listed=False, now=at)
+    frozen = person(session, "冻结")  # the month's best, but staff froze their earning
+    for n in range(12):
+        valid_report(session, frozen, f"{frozen.id}-{n}", at)
+    profiles.profile(session, frozen.id, at).frozen_at = at
+    session.flush()
 
     after = datetime(2020, 4, 1, 0, 10, tzinfo=boards.BEIJING)
     assert titles.previous_month(after) == month
