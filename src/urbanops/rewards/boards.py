@@ -212,15 +212,16 @@ def set_listed(session: Session, *, citizen_id: int, listed: bool, now: datetime
     if was == listed:
         return listed
     change = 1 if listed else -1
-    # the same order as the trigger's (all, then months and weeks), so neither waits for the
-    # other in a circle
+    # the trigger's order (all-time, then months, then weeks; the city before its towns), so
+    # neither waits for the other in a circle
     session.execute(
         text(
             "WITH moved AS ("
             " UPDATE board_tally SET listed = :listed"
             " WHERE citizen_id = :cid AND listed <> :listed RETURNING period, scope, score)"
             " SELECT urbanops_board_count(period, scope, score, CAST(:shard AS smallint), :change)"
-            " FROM (SELECT * FROM moved ORDER BY period <> 'all', period, scope, score) AS m"
+            " FROM (SELECT * FROM moved ORDER BY CASE WHEN period = 'all' THEN 0"
+            "  WHEN period LIKE '%W%' THEN 2 ELSE 1 END, period, scope <> 'city', scope) AS m"
         ),
         {"listed": listed, "cid": citizen_id, "shard": citizen_id % 8, "change": change},
     )

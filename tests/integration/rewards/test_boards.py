@@ -267,3 +267,52 @@ def test_the_bench_measures_a_board_and_leaves_nothing_behind(
     ), last
     assert "3000 citizens on board" in lines[0] and "board of 3000 citizens" in lines[1]
     assert counts() == before
+
+
+def test_staying_off_while_others_post_keeps_the_histogram_exact(
+    committed: sessionmaker[Session],
+) -> None:
+    """Two citizens flip their choice again and again while they and six others post: no
+    deadlock, and the histogram still counts exactly the listed tallies."""
+    at = datetime(2019, 10, 1, 3, tzinfo=UTC)  # 2019-W40
+    with committed() as s:
+        people = [person(s, f"切换{i}") for i in range(8)]
+        s.commit()
+        ids = [p.id for p in people]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(ids) + 2)
+
+    def poster(citizen_id: int) -> None:
+        barrier.wait()
+        try:
+            for i in range(10):
+                with committed() as s:
+                    p = s.get(Citizen, citizen_id)
+                    assert p is not None
+                    post(s, p, "earn", at, pending=20, ref_id=citizen_id * 100 + i)
+                    s.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    def flipper(citizen_id: int) -> None:
+        barrier.wait()
+        try:
+            for i in range(10):
+                with committed() as s:
+                    boards.set_listed(s, citizen_id=citizen_id, listed=i % 2 == 1, now=at)
+                    s.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=poster, args=(cid,)) for cid in ids]
+    threads += [threading.Thread(target=flipper, args=(cid,)) for cid in ids[:2]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with committed() as s:
+        for key in ("2019-W40", "2019-10", "all"):
+            assert boards.histogram_drift(s, key, "city") == []
+        assert boards.tally_drift(s, ids) == []
+        assert all(boards.is_listed(s, cid) for cid in ids)
