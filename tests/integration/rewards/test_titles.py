@@ -251,3 +251,16 @@ def test_the_demo_month_has_the_campaigns_titles(session: Session) -> None:
         )
     )
     assert 900 <= int(reports or 0) <= 1100
+
+
+def test_the_score_kings_job_runs_daily_at_0010_beijing_for_the_month_before() -> None:
+    registry = job_app().periodic_registry
+    (task,) = [
+        pt for pt in registry.periodic_tasks.values() if pt.task.name == "titles:award_score_kings"
+    ]
+    after = datetime(2026, 11, 30, 23, 0, tzinfo=boards.BEIJING)
+    at = datetime.fromtimestamp(
+        task.croniter.get_next(ret_type=float, start_time=after.timestamp()), UTC
+    ).astimezone(boards.BEIJING)
+    assert (at.day, at.hour, at.minute) == (1, 0, 10)
+    assert titles.previous_month(at) == "2026-11"
