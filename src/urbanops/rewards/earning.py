@@ -15,8 +15,10 @@ projected are recorded (`rewards_projected_event`) and not read again.
 
 Rules:
 - the first reporter of a case earns `points_per_case` as pending when it is registered (立案,
-  by a clerk or by intake's automatic dispatch), if the case came from the citizen app, is not
-  flagged as suspected out of remit, and the citizen is not frozen; within the caps per citizen,
+  by a clerk or by intake's automatic dispatch), if the case came from the citizen app and the
+  citizen is not frozen (a case the model suspected was not urban management is registered only
+  by a clerk who decided it is; one that is not is referred, 转办, and never registered); within
+  the caps per citizen,
   per device and per client address for the Beijing day of the registration;
 - the points are released to available when the case is verified (核查通过), or by the nightly
   `release_due` once `release_after_days` have passed without a dispute (the case returned by
@@ -187,8 +189,6 @@ def _earn(session: Session, case: Case, at: datetime) -> str:
         return "disabled"
     if case.source != "citizen" or citizen_id is None:
         return "not_citizen"
-    if case.suspected_channel is not None:
-        return "out_of_remit"
     if case.merged_into_id is not None:
         return "merged"
     if session.get(CaseReward, case.id) is not None:

@@ -29,7 +29,7 @@ class ProjectionCursor(Base):
 
 class ProjectedEvent(Base):
     """A timeline row the projection has read, and what it made of it (`earned`, `capped`,
-    `out_of_remit`, `released`, `clawed_back`, …): kept, so that a citizen's question "why no
+    `released`, `clawed_back`, …): kept, so that a citizen's question "why no
     points?" has its answer."""
 
     __tablename__ = "rewards_projected_event"

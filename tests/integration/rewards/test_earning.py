@@ -1,7 +1,8 @@
 """Earning as a projection of the case timeline: the first reporter's pending points when the
 case is registered, released when verified or after the release delay without a dispute,
-clawed back (pending only) when voided, referred or merged; nothing for duplicates, suspected
-out-of-remit cases, staff or API sources; the daily caps per citizen, device and address;
+clawed back (pending only) when voided, referred or merged; nothing for duplicates, reports
+referred out of remit, staff or API sources (a suspected out-of-remit case a clerk registers
+earns); the daily caps per citizen, device and address;
 assists once per invitee; the cursor that reads late commits."""
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def test_available_points_are_never_taken_back(session: Session) -> None:
     assert session.get(CaseReward, case.id).state == "released"  # type: ignore[union-attr]
 
 
-def test_duplicates_staff_api_and_suspected_out_of_remit_cases_earn_nothing(
+def test_duplicates_staff_api_and_referred_out_of_remit_reports_earn_nothing(
     session: Session,
 ) -> None:
     first, second = person(session, "13900770005"), person(session, "13900770006")
@@ -137,18 +138,21 @@ def test_duplicates_staff_api_and_suspected_out_of_remit_cases_earn_nothing(
     )
     assert joined.outcome == "joined" and joined.case.id == case.id
     api_case = reported(session, None, spot=2)
-    # a case the model suspects is not urban management, registered by a clerk anyway
-    flagged = factories.case_in_status(session, S.reported, now=NOW, reporter=second)
+    # suspected not to be urban management: one a clerk registers (ours after all), one referred
+    flagged = factories.case_in_status(session, S.reported, now=NOW, reporter=first)
     flagged.suspected_channel = "hrss"
+    referred = factories.case_in_status(session, S.reported, now=NOW, reporter=second)
+    referred.suspected_channel = "hrss"
     session.flush()
     verbs.accept_case(session, actor=SYSTEM, now=NOW, case_id=flagged.id, matter_code="06042")
     verbs.register_case(session, actor=SYSTEM, now=NOW, case_id=flagged.id)
+    verbs.refer_case(session, actor=SYSTEM, now=NOW, case_id=referred.id, channel="hrss")
     # merged into another case as its duplicate: never registered, nothing to earn
     merged = factories.case_in_status(session, S.merged, now=NOW, reporter=second)
     project(session)
-    assert balance(session, first).pending == PER_CASE
+    assert balance(session, first).pending == 2 * PER_CASE
     assert balance(session, second) == ledger.Balance(0, 0)
-    assert outcomes(session, flagged) == [("register", "out_of_remit")]
+    assert outcomes(session, flagged) == [("register", "earned")]
     assert outcomes(session, api_case) == []  # not a citizen's: not read at all
     assert outcomes(session, merged) == [("merge", "nothing_pending")]
 
