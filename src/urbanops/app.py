@@ -73,6 +73,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
     from urbanops.cases.replies_api import router as replies_router
     from urbanops.cases.supervision_api import router as leader_router
     from urbanops.cases.triage_api import router as triage_router
+    from urbanops.cases.views_api import router as views_router
     from urbanops.catalogue.api import router as catalogue_router
     from urbanops.identity.api import router as identity_router
     from urbanops.notifications.inbox_api import router as inbox_router
@@ -92,6 +93,7 @@ def create_app(*, embedded_worker: bool = False, warm_up: bool = False) -> FastA
         inbox_router,
         triage_router,
         replies_router,
+        views_router,
         reports_router,
         classifier_router,
         areas_router,

@@ -206,3 +206,56 @@ def test_extension_form_offers_the_registrys_time_units(
             headers=auth,
         )
         assert r.status_code == 200, r.text
+
+
+def test_saved_views_follow_the_operator_to_another_desk(
+    browser: Browser, console: Page, live_server: str, engine: Engine
+) -> None:
+    """A view saved on one desk opens on another (they are kept on the server); views an older
+    console kept in the browser's localStorage are moved to the server once, then cleared."""
+    from sqlalchemy import select
+
+    from urbanops.identity.models import User
+
+    chief = staff(engine, live_server, Role.shift_chief)
+    with sessionmaker(engine).begin() as s:
+        user_id = s.scalar(select(User.id).where(User.username == chief))
+    key = f"uo_console_views:{user_id}"
+    page = console
+    sign_in(page, chief)
+    old = {"旧的超期": {"status": "", "overdue": True, "q": "", "sort": "deadline"}}
+    page.evaluate("([k, v]) => localStorage.setItem(k, JSON.stringify(v))", [key, old])
+    page.reload()
+    expect(page.locator("#work")).to_be_visible()
+    expect(page.locator("#views option", has_text="旧的超期")).to_be_attached()
+    assert page.evaluate("(k) => localStorage.getItem(k)", key) is None
+
+    dispatch_stage = ",".join(s for s, spec in STATUSES.items() if str(spec.stage) == "dispatch")
+    page.select_option("#f-status", dispatch_stage)
+    page.check("#f-provisional")
+    page.once("dialog", lambda d: d.accept("派遣阶段暂定"))
+    page.click("#view-save")
+    expect(page.locator("#views option", has_text="派遣阶段暂定")).to_be_attached()
+    expect(page.locator("#view-msg")).to_have_text("视图已保存")
+
+    desk = browser.new_page(
+        viewport={"width": 1366, "height": 800}, base_url=live_server, locale="zh-CN"
+    )
+    try:
+        sign_in(desk, chief)
+        expect(desk.locator("#views option", has_text="派遣阶段暂定")).to_be_attached()
+        expect(desk.locator("#f-provisional")).not_to_be_checked()
+        desk.select_option("#views", label="派遣阶段暂定")
+        expect(desk.locator("#f-provisional")).to_be_checked()
+        expect(desk.locator("#f-status")).to_have_value(dispatch_stage)
+        desk.select_option("#views", label="旧的超期")
+        expect(desk.locator("#f-overdue")).to_be_checked()
+        expect(desk.locator("#f-provisional")).not_to_be_checked()
+        expect(desk.locator("#f-status")).to_have_value("")
+        desk.click("#view-drop")
+        expect(desk.locator("#views option", has_text="旧的超期")).not_to_be_attached()
+    finally:
+        desk.close()
+    views = httpx.get(f"{live_server}/api/v1/console/views", headers=bearer(live_server, chief))
+    assert [v["name"] for v in views.json()] == ["派遣阶段暂定"]
+    assert views.json()[0]["filters"]["provisional"] is True

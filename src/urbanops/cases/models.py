@@ -18,6 +18,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -268,3 +269,20 @@ class ReplyTemplate(Base):
     title: Mapped[str] = mapped_column(String(60))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class SavedView(Base):
+    """A console operator's saved view of the case list (常用筛选): a name and the list's query
+    parameters (`filters`, checked against `cases.filters` when written; never case data).
+    Kept per user on the server, so that it follows the operator to another desk; `shared`
+    shows it (read-only) to the others of the owner's unit."""
+
+    __tablename__ = "saved_view"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_saved_view_owner_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(40))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -3,9 +3,12 @@
    reported_from/to, q, sort, page_size, cursor → items, total, next_cursor) and
    GET /api/v1/cases/counts. A server that gives no `next_cursor` is paged by `page`; the older
    names of the filters (town_code, unit_id, matter_code) are sent too, so a server that knows
-   only those still filters. Saved views are the filters and sort of this form, kept per user in
-   this browser (localStorage "uo_console_views:<user id>"): they hold no case data, only what
-   the operator chose, and moving them to the server needs no change to the list itself. */
+   only those still filters. Saved views are the filters and sort of this form as the list's own query
+   parameters, kept per user on the server (GET/POST /api/v1/console/views, PUT/DELETE
+   /api/v1/console/views/{id}), so that they follow the operator to another desk; those a
+   colleague of the same unit shares are listed after one's own, read-only. Views an older
+   console kept in this browser (localStorage "uo_console_views:<user id>") are moved to the
+   server once. */
 import { html } from "../shared/html.js";
 import { api, download } from "./api.js";
 import { remitBadge } from "./remit.js";
@@ -77,6 +80,7 @@ export class CaseList {
     $("#view-save").onclick = () => this.saveView();
     $("#view-drop").onclick = () => this.dropView();
     this.fillFilters();
+    this.loadViews();
   }
 
   fillFilters() {
@@ -335,48 +339,120 @@ export class CaseList {
     }
   }
 
-  // --- saved views (this browser, per user) ---
-  viewsKey() {
-    return `uo_console_views:${this.ctx.me.id}`;
+  // --- saved views (on the server, per user; a unit's shared ones too) ---
+  /** The form's filters as a view's: the list API's own query parameters (dates as days). */
+  viewParams(f = this.filters()) {
+    const p = { sort: f.sort };
+    for (const key of ["status", "town", "source"]) if (f[key]) p[key] = f[key];
+    if (f.unit) p.unit = +f.unit;
+    const matter = f.matter.split(/\s+/)[0];
+    if (/^[0-9]{5}$/.test(matter)) p.matter = matter;
+    for (const key of ["overdue", "provisional", "suspected"]) if (f[key]) p[key] = true;
+    if (f.from) p.reported_from = f.from;
+    if (f.to) p.reported_to = f.to;
+    const text = [f.number, f.q].filter(Boolean).join(" ").trim();
+    if (text) p.q = text;
+    return p;
   }
 
-  views() {
+  /** A view's parameters as the form's filters. */
+  viewFilters(p) {
+    const name = this.ctx.matters.find((m) => m.code === p.matter)?.name;
+    const day = (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v || "") ? v : "");
+    return {
+      ...p,
+      unit: p.unit ? String(p.unit) : "",
+      matter: p.matter ? [p.matter, name].filter(Boolean).join(" ") : "",
+      from: day(p.reported_from),
+      to: day(p.reported_to),
+    };
+  }
+
+  async loadViews() {
     try {
-      return JSON.parse(localStorage.getItem(this.viewsKey()) || "{}");
+      await this.importLocalViews();
+      this.savedViews = await api("/api/v1/console/views");
     } catch {
-      return {};
+      this.savedViews = this.savedViews || [];
     }
+    this.fillViews();
+  }
+
+  /** Views an older console kept in this browser (localStorage) are saved on the server once,
+      then removed from the browser; a name already saved there is kept as it is. */
+  async importLocalViews() {
+    const key = `uo_console_views:${this.ctx.me.id}`;
+    let old;
+    try {
+      old = JSON.parse(localStorage.getItem(key) || "null");
+    } catch {
+      old = {};
+    }
+    if (old == null) return;
+    for (const [name, f] of Object.entries(old || {})) {
+      const filters = this.viewParams({ ...this.filters(), ...f, sort: f.sort || "-reported_at" });
+      try {
+        await api("/api/v1/console/views", { method: "POST", body: { name, filters } });
+      } catch (error) {
+        if (!error.status) throw error; // no answer: try again next time
+      }
+    }
+    localStorage.removeItem(key);
   }
 
   fillViews(chosen = $("#views").value) {
-    const names = Object.keys(this.views()).sort();
+    const all = this.savedViews || [];
+    const label = (v) => (v.mine ? v.name : `${v.name}（${v.owner}）`);
     $("#views").innerHTML = html`<option value="">${t("views")}</option>
-      ${names.map((n) => html`<option value="${n}">${n}</option>`)}`;
-    $("#views").value = names.includes(chosen) ? chosen : "";
+      ${all.map((v) => html`<option value="${v.id}">${label(v)}</option>`)}`;
+    $("#views").value = all.some((v) => String(v.id) === String(chosen)) ? chosen : "";
+    const picked = this.view($("#views").value);
+    $("#view-drop").disabled = !picked || !picked.mine;
   }
 
-  saveView() {
-    const name = (window.prompt(t("view_name"), $("#views").value || "") || "").trim();
-    if (!name) return;
-    const all = this.views();
-    all[name] = this.filters();
-    localStorage.setItem(this.viewsKey(), JSON.stringify(all));
-    this.fillViews(name);
+  view(id) {
+    return (this.savedViews || []).find((v) => String(v.id) === String(id));
   }
 
-  dropView() {
-    const name = $("#views").value;
+  async saveView() {
+    const picked = this.view($("#views").value);
+    const suggested = picked && picked.mine ? picked.name : "";
+    const name = (window.prompt(t("view_name"), suggested) || "").trim();
     if (!name) return;
-    const all = this.views();
-    delete all[name];
-    localStorage.setItem(this.viewsKey(), JSON.stringify(all));
+    const same = (this.savedViews || []).find((v) => v.mine && v.name === name);
+    const body = { name, filters: this.viewParams(), shared: same ? same.shared : false };
+    try {
+      const saved = same
+        ? await api(`/api/v1/console/views/${same.id}`, { method: "PUT", body })
+        : await api("/api/v1/console/views", { method: "POST", body });
+      await this.loadViews();
+      this.fillViews(saved.id);
+      $("#view-msg").textContent = t("view_saved");
+    } catch (error) {
+      $("#view-msg").textContent = error.message;
+    }
+  }
+
+  async dropView() {
+    const picked = this.view($("#views").value);
+    if (!picked || !picked.mine) return;
+    try {
+      await api(`/api/v1/console/views/${picked.id}`, { method: "DELETE" });
+    } catch (error) {
+      if (error.status !== 404) {
+        $("#view-msg").textContent = error.message;
+        return;
+      }
+    }
+    await this.loadViews();
     this.fillViews("");
   }
 
-  applyView(name) {
-    const view = this.views()[name];
-    if (!view) return;
-    this.setFilters(view);
+  applyView(id) {
+    const picked = this.view(id);
+    $("#view-drop").disabled = !picked || !picked.mine;
+    if (!picked) return;
+    this.setFilters(this.viewFilters(picked.filters));
     this.load(true);
   }
 }
