@@ -193,6 +193,8 @@ class Settings(BaseSettings):
     # data directory (embedded database, media): per user unless set; relative values are
     # resolved against the directory the settings were loaded in
     home: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("urbanops")))
+    # what can be computed again (trained classifier models by their inputs): per user unless set
+    cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir("urbanops")))
     database_url: str | None = None
     # connections: each process takes its share of the server's limit (`core.db.pool_plan`)
     db_pool_size: int | None = None  # a fixed pool per process instead of the share

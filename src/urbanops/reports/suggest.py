@@ -35,6 +35,7 @@ from urbanops.catalogue import service as catalogue
 from urbanops.core.memory import release_unused
 from urbanops.core.settings import get_settings
 from urbanops.reports import classifier as clf
+from urbanops.reports import model_cache
 from urbanops.reports.evaluation import packaged_samples
 from urbanops.reports.models import ClassifierModel, Report
 
@@ -231,6 +232,9 @@ def fit_in_child(
     `max_out_of_remit` of its out-of-remit messages dispatched)."""
     clf.validated_samples(samples)  # refused here, with the domain error, not in the child
     job = {"samples": samples, "target": target, "max_out_of_remit": max_out_of_remit}
+    cached = model_cache.path_for(job)
+    if (blob := model_cache.read(cached)) is not None:
+        return blob
     result = subprocess.run(
         [sys.executable, "-m", "urbanops.reports.training"],
         input=json.dumps(job, ensure_ascii=False).encode(),
@@ -242,6 +246,7 @@ def fit_in_child(
         tail = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
         raise RuntimeError(f"classifier training failed ({result.returncode}): {tail[0]}")
     clf.TextClassifier.from_bytes(result.stdout)  # refuse to store what cannot be served
+    model_cache.write(cached, result.stdout)
     return result.stdout
 
 
