@@ -5,6 +5,7 @@ without network wait in the outbox and are sent once, even when an answer is los
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -350,3 +351,72 @@ def test_an_extension_request_asks_for_its_reason_and_a_return_sends_the_case_ba
     expect(handler.locator("#actions [data-action]")).to_have_count(0)
     assert case_row(engine, number).status == "returned"
     assert handler.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_task_list_and_an_opened_case_show_without_network(
+    phone_page: Page, engine: Engine, live_server: str, accounts: dict[str, str]
+) -> None:
+    """Opened once with network, the app opens again without any (its service worker keeps the
+    shell): the task list as last read, and a case opened then, each under the line saying
+    they are offline and as of when."""
+    SHOTS.mkdir(exist_ok=True)
+    retire_open_cases_at_the_phone(engine)
+    r = httpx.post(
+        f"{live_server}/api/v1/reports",
+        headers=headers(live_server, accounts["inspector"]),
+        json={
+            **{"lat": 22.8006, "lon": 114.0719},
+            "matter_code": "06036",
+            "description": "井盖缺失",
+        },
+    )
+    assert r.status_code in (200, 201), r.text
+    with sessionmaker(engine)() as s:
+        number = s.scalar(select(Case.number).where(Case.id == r.json()["case_id"]))
+    page = phone_page
+    page.goto("/field/")
+    page.wait_for_selector("#view-login:not([hidden])")
+    page.fill("#username", accounts["handler"])
+    page.fill("#password", PASSWORD)
+    page.click("#login-btn")
+    page.wait_for_selector("#view-list:not([hidden])")
+    expect(page.locator("#list-as-of")).to_be_hidden()
+    task(page, str(number))
+    expect(page.locator("#task-description")).to_have_text("井盖缺失")
+    expect(page.locator("#task-as-of")).to_be_hidden()
+    page.click("#back")
+    controlled = page.evaluate(
+        """navigator.serviceWorker.ready.then(() => navigator.serviceWorker.controller
+          || new Promise((resolve) => navigator.serviceWorker.addEventListener(
+               "controllerchange", resolve))).then(() => true)"""
+    )
+    assert controlled is True
+
+    page.context.set_offline(True)
+    try:
+        page.reload()
+        page.wait_for_selector("#view-list:not([hidden])")
+        expect(page.locator(f"#tasks li:has-text('{number}')")).to_have_count(1)
+        expect(page.locator("#list-as-of")).to_be_visible()
+        expect(page.locator("#list-as-of")).to_have_text(re.compile(r"^离线，数据截至 \d\d:\d\d$"))
+        page.screenshot(path=str(SHOTS / "field-offline-list.png"), full_page=True)
+        task(page, str(number))
+        expect(page.locator("#task-description")).to_have_text("井盖缺失")
+        # the case's own detail, kept when it was opened (the list's rows hold no timeline)
+        expect(page.locator("#task ul.timeline li").first).to_be_visible()
+        expect(page.locator("#task-as-of")).to_have_text(re.compile(r"^离线，数据截至 \d\d:\d\d$"))
+        page.screenshot(path=str(SHOTS / "field-offline-case.png"), full_page=True)
+    finally:
+        page.context.set_offline(False)
+    # with network again, the list is the server's and the line goes
+    page.click("#back")
+    expect(page.locator("#list-as-of")).to_be_hidden()
+    # signing out forgets what the phone kept
+    page.click("#logout")
+    page.wait_for_selector("#view-login:not([hidden])")
+    left = page.evaluate(
+        """new Promise((resolve) => { const r = indexedDB.open("urbanops-field-kept", 1);
+          r.onsuccess = () => { const q = r.result.transaction("kept").objectStore("kept")
+            .count(); q.onsuccess = () => resolve(q.result); }; })"""
+    )
+    assert left == 0

@@ -12,12 +12,14 @@ import { loadWorkflow } from "../shared/workflow.js";
 import { api, signIn, signOut, signedIn, whenSignedOut } from "./auth.js";
 import { openTask, renderTask } from "./case.js";
 import { fmt, lang, setLang, t, translatePage } from "./i18n.js";
+import { forget, keep, kept } from "./keep.js";
 import { flush, onOutboxChange, pendingAll, removeItem } from "./outbox.js";
 import { distanceFromHere, distanceText, here, watchPosition } from "./place.js";
 import {
   $,
   $$,
   actionLabel,
+  asOf,
   expectedStatus,
   matterName,
   show,
@@ -46,15 +48,20 @@ $("#login-form").addEventListener("submit", async (e) => {
 $("#logout").addEventListener("click", () => signOut());
 whenSignedOut(() => {
   state.me = null;
+  forget();
   show("login");
 });
 
 async function start() {
   try {
     state.me = await api("/api/v1/me");
-  } catch {
-    state.me = null; // signed out (auth.js) or no network: sign in again
-    return show("login");
+    keep("me", state.me);
+  } catch (error) {
+    // no network: the account this phone last saw signed in, with what it kept; signed out
+    // (auth.js): sign in again
+    const me = isNetworkError(error) && signedIn() ? await kept("me") : null;
+    state.me = me && me.value;
+    if (!state.me) return show("login");
   }
   const [workflow, matters] = await Promise.all([
     loadWorkflow(),
@@ -97,11 +104,18 @@ async function refreshList() {
     return renderList();
   }
   const list = state.list;
+  const key = `${state.me.id}:list:${list.code}`;
   try {
     const cases = await loadList(api, list, state.workflow);
-    if (list === state.list) state.cases = cases;
+    keep(key, cases);
+    if (list === state.list) [state.cases, state.listAt] = [cases, null];
   } catch (error) {
     if (!isNetworkError(error)) toast(error.message);
+    else {
+      // no network: the list as last read, and when
+      const last = await kept(key);
+      if (last && list === state.list) [state.cases, state.listAt] = [last.value, last.at];
+    }
   }
   renderList();
 }
@@ -134,6 +148,7 @@ function renderList() {
   $("#tasks").replaceChildren(...cases.map(taskItem));
   $("#count").textContent = t("count", { n: cases.length });
   $("#empty").hidden = cases.length > 0;
+  asOf($("#list-as-of"), state.listAt);
   $("#empty").textContent = state.list ? t(`empty_${state.list.code}`) : "";
   $("#where").textContent = here.lat == null ? t("where_unknown") : t("where_known");
   $$("[data-sort]").forEach((b) => b.classList.toggle("on", b.dataset.sort === state.sort));

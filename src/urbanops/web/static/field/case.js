@@ -7,12 +7,14 @@ import { isNetworkError } from "../shared/net.js";
 import { api } from "./auth.js";
 import { actionForm, formBody, showRefusal, wirePhotos } from "./form.js";
 import { fmt, lang, t } from "./i18n.js";
+import { keep, kept } from "./keep.js";
 import { pendingAll, queueAction, removeItem } from "./outbox.js";
 import { distanceFromHere, distanceText, navLinks } from "./place.js";
 import {
   $,
   $$,
   actionLabel,
+  asOf,
   expectedStatus,
   matterName,
   show,
@@ -30,17 +32,25 @@ const PRIMARY = new Set(["start", "submit_result", "verify"]);
 /** Show the case `id` (read again from the server; offline, what the list knows). */
 export async function openTask(id) {
   const row = state.cases.find((c) => c.id === id);
+  const key = `${state.me.id}:case:${id}`;
   try {
     const [detail, reports] = await Promise.all([
       api(`/api/v1/cases/${id}`),
       api(`/api/v1/cases/${id}/reports`),
     ]);
     state.current = { detail, reports };
+    state.caseAt = null;
+    keep(key, state.current);
   } catch (error) {
-    if (!isNetworkError(error) || !row) return toast(error.message || t("no_network"));
-    // offline: what the list knows, and the actions the registry allows
+    if (!isNetworkError(error)) return toast(error.message);
+    // offline: the case as last read on this phone, else what the list knows; the actions
+    // the registry allows
+    const last = await kept(key);
+    if (!last && !row) return toast(t("no_network"));
     const same = state.current && state.current.detail.id === id;
-    state.current = same ? state.current : { detail: { ...row, timeline: [] }, reports: [] };
+    if (last) [state.current, state.caseAt] = [last.value, last.at];
+    else if (!same) state.current = { detail: { ...row, timeline: [] }, reports: [] };
+    if (!last) state.caseAt = state.listAt;
     delete state.current.detail.allowed_actions; // unknown offline: offered() asks the registry
   }
   renderTask();
@@ -79,6 +89,7 @@ const gallery = (urls) =>
 
 export function renderTask() {
   const { detail: c, reports } = state.current;
+  asOf($("#task-as-of"), state.caseAt);
   const left = countdown(c);
   const status = expectedStatus(c);
   const d = distanceFromHere(c.lat, c.lon);

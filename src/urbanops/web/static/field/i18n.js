@@ -51,6 +51,7 @@ const WORDS = {
     logout: "退出",
     login_failed: "登录失败",
     no_network: "网络不可用",
+    offline_as_of: "离线，数据截至 {t}",
     status_pending: "待发送：{a}",
   },
   en: {
@@ -110,6 +111,7 @@ const WORDS = {
     logout: "Sign out",
     login_failed: "Sign-in failed",
     no_network: "No network",
+    offline_as_of: "Offline, as of {t}",
     status_pending: "unsent: {a}",
   },
 };

@@ -2,7 +2,7 @@
    case on screen, the outbox's items; the views shown one at a time; the toast; words for
    statuses, actions and matters; the status a case will be in once its waiting actions go. */
 import { Workflow } from "../shared/workflow.js";
-import { lang } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 
 export const $ = (s) => document.querySelector(s);
 export const $$ = (s) => Array.from(document.querySelectorAll(s));
@@ -16,6 +16,8 @@ export const state = {
   cases: [],
   sort: "due",
   current: null, // {detail, reports}
+  listAt: null, // offline: when the list shown was read (kept on the phone)
+  caseAt: null, // ... and the case shown
   pending: [], // the outbox's items
 };
 
@@ -54,3 +56,17 @@ export function expectedStatus(c) {
 }
 export const waiting = (c) =>
   state.pending.filter((i) => i.case_id === c.id && i.state !== "rejected");
+
+/** The line "离线，数据截至 HH:MM" (Dongguan time) over what was read at `at` and kept on the
+    phone, or hidden when `at` is null (read from the server just now). */
+export function asOf(el, at) {
+  el.hidden = !at;
+  const time = (iso) =>
+    new Date(iso).toLocaleTimeString("zh-CN", {
+      timeZone: "Asia/Shanghai",
+      hour12: false,
+      hour: "2-digit",
+      minute: "2-digit",
+    });
+  el.textContent = at ? t("offline_as_of", { t: time(at) }) : "";
+}

@@ -3,14 +3,23 @@
 /* global shellWorker */
 importScripts("/static/app/shared/shell_sw.js");
 
-const MODULES = ["app", "auth", "case", "form", "i18n", "outbox", "place", "state", "tasks"].map(
-  (name) => `/static/app/field/${name}.js`,
-);
+const MODULES = [
+  "app",
+  "auth",
+  "case",
+  "form",
+  "i18n",
+  "keep",
+  "outbox",
+  "place",
+  "state",
+  "tasks",
+].map((name) => `/static/app/field/${name}.js`);
 const SHARED = ["html", "idb", "net", "thumbs", "workflow"].map(
   (name) => `/static/app/shared/${name}.js`,
 );
 
-shellWorker("urbanops-field-v1", [
+shellWorker("urbanops-field-v2", [
   "/field/",
   "/static/app/field/field.css",
   ...MODULES,
