@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, text
@@ -23,9 +23,10 @@ from urbanops.cases.models import Case
 from urbanops.cases.queries import get_case
 from urbanops.cases.workflow import CaseAction, CaseStatus
 from urbanops.core.clock import utcnow
+from urbanops.identity import citizens
 from urbanops.identity import service as identity
 from urbanops.identity.citizens import citizen_actor
-from urbanops.identity.models import Citizen, User
+from urbanops.identity.models import Citizen, CitizenSession, User
 from urbanops.identity.roles import SYSTEM, Actor, Role
 from urbanops.notifications.models import Notification
 from urbanops.reports.schemas import ReportIn
@@ -76,6 +77,21 @@ def grant_points(session: Session, citizen_id: int, points: int, *, now: datetim
         ref_id="test",
         available=points,
     )
+
+
+def citizen_token(session: Session, citizen_id: int) -> str:
+    """A signed-in session of the citizen for a day: the raw token for `X-Citizen-Token`."""
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        CitizenSession(
+            token_hash=citizens.keyed_digest("session", raw),
+            citizen_id=citizen_id,
+            created_at=now,
+            expires_at=now + timedelta(days=1),
+        )
+    )
+    return raw
 
 
 def staff_member(

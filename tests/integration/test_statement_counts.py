@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import io
 import random
-import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
@@ -29,6 +27,7 @@ from PIL import Image
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
+from tests import factories
 from urbanops.admin import calendar
 from urbanops.cases import verbs
 from urbanops.cases.models import Case, CaseEvent
@@ -36,7 +35,7 @@ from urbanops.core import geo
 from urbanops.core.web import get_now
 from urbanops.identity import citizens
 from urbanops.identity import service as identity
-from urbanops.identity.models import Citizen, CitizenSession
+from urbanops.identity.models import Citizen
 from urbanops.identity.roles import SYSTEM, Role
 from urbanops.notifications.service import notify_case_event
 from urbanops.reports import photos
@@ -88,16 +87,7 @@ def _citizen(session: Session) -> tuple[Citizen, dict[str, str]]:
     person = Citizen(phone="13900007777", nickname="市民7777", created_at=NOW)
     session.add(person)
     session.flush()
-    raw = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    session.add(
-        CitizenSession(
-            token_hash=citizens.keyed_digest("session", raw),
-            citizen_id=person.id,
-            created_at=now,
-            expires_at=now + timedelta(days=1),
-        )
-    )
+    raw = factories.citizen_token(session, person.id)
     return person, {"X-Citizen-Token": raw}
 
 

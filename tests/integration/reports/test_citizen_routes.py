@@ -4,9 +4,8 @@ the case it joined; the inbox, the profile and the stations answer at the app's 
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 import pytest
@@ -15,14 +14,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests import factories
 from urbanops.areas.models import ServiceStation
 from urbanops.cases import verbs
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.cases.workflow import CaseAction
 from urbanops.core.settings import get_settings
 from urbanops.core.web import get_now
-from urbanops.identity import citizens
-from urbanops.identity.models import Citizen, CitizenSession
+from urbanops.identity.models import Citizen
 from urbanops.identity.roles import SYSTEM
 from urbanops.notifications.models import Notification
 from urbanops.notifications.service import notify_case_event
@@ -45,16 +44,7 @@ def citizen(session: Session, phone: str) -> tuple[Citizen, dict[str, str]]:
     person = Citizen(phone=phone, nickname=f"市民{phone[-4:]}", created_at=NOW)
     session.add(person)
     session.flush()
-    raw = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    session.add(
-        CitizenSession(
-            token_hash=citizens.keyed_digest("session", raw),
-            citizen_id=person.id,
-            created_at=now,
-            expires_at=now + timedelta(days=1),
-        )
-    )
+    raw = factories.citizen_token(session, person.id)
     session.commit()
     return person, {"X-Citizen-Token": raw}
 

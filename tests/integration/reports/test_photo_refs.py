@@ -4,7 +4,6 @@ they come in and derived into safe URLs wherever they are shown."""
 from __future__ import annotations
 
 import io
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,13 +13,14 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests import factories
 from urbanops.cases import verbs
 from urbanops.cases.models import Case, CaseEvent
 from urbanops.core.db import Base
 from urbanops.core.errors import InvalidInput
 from urbanops.core.settings import get_settings
 from urbanops.identity import citizens
-from urbanops.identity.models import Citizen, CitizenSession
+from urbanops.identity.models import Citizen
 from urbanops.identity.roles import SYSTEM
 from urbanops.identity.service import create_api_key
 from urbanops.reports.models import Photo, Report
@@ -44,16 +44,7 @@ def citizen(session: Session, phone: str) -> tuple[Citizen, dict[str, str]]:
     person = Citizen(phone=phone, nickname=f"市民{phone[-4:]}", created_at=NOW)
     session.add(person)
     session.flush()
-    raw = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    session.add(
-        CitizenSession(
-            token_hash=citizens.keyed_digest("session", raw),
-            citizen_id=person.id,
-            created_at=now,
-            expires_at=now + timedelta(days=1),
-        )
-    )
+    raw = factories.citizen_token(session, person.id)
     session.commit()
     return person, {"X-Citizen-Token": raw}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests import factories
 from urbanops.identity import citizens
-from urbanops.identity.models import Citizen, CitizenSession
+from urbanops.identity.models import Citizen
 from urbanops.rewards import boards, ledger
 
 DONGCHENG_TOWN = "441900003"
@@ -36,16 +36,7 @@ def person(session: Session, nickname: str = "街坊", home: str | None = None) 
 
 
 def signed_in(session: Session, p: Citizen) -> dict[str, str]:
-    raw = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    session.add(
-        CitizenSession(
-            token_hash=citizens.keyed_digest("session", raw),
-            citizen_id=p.id,
-            created_at=now,
-            expires_at=now + timedelta(days=1),
-        )
-    )
+    raw = factories.citizen_token(session, p.id)
     session.flush()
     return {"X-Citizen-Token": raw}
 

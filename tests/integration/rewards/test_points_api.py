@@ -4,8 +4,6 @@ entries (newest first, paged, labelled, with case numbers); the rewards staff's 
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,8 +14,7 @@ from sqlalchemy.orm import Session
 from tests import factories
 from urbanops.cases import verbs
 from urbanops.core.settings import get_settings
-from urbanops.identity import citizens
-from urbanops.identity.models import AuditEntry, Citizen, CitizenSession
+from urbanops.identity.models import AuditEntry, Citizen
 from urbanops.identity.roles import SYSTEM, Role
 from urbanops.rewards import earning, ledger
 from urbanops.rewards.flag_models import RewardsFlag
@@ -30,16 +27,7 @@ SPOTS = [(23.0459 + 0.004 * i, 113.7396 + 0.003 * (i % 3)) for i in range(6)]
 
 def signed_in(session: Session, phone: str) -> tuple[Citizen, dict[str, str]]:
     person = factories.citizen(session, phone, now=NOW)
-    raw = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    session.add(
-        CitizenSession(
-            token_hash=citizens.keyed_digest("session", raw),
-            citizen_id=person.id,
-            created_at=now,
-            expires_at=now + timedelta(days=1),
-        )
-    )
+    raw = factories.citizen_token(session, person.id)
     return person, {"X-Citizen-Token": raw}
 
 

@@ -4,8 +4,7 @@ redemptions by state, and issue and collect by voucher code."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -13,8 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests import factories
-from urbanops.identity import citizens
-from urbanops.identity.models import AuditEntry, CitizenSession
+from urbanops.identity.models import AuditEntry
 from urbanops.identity.roles import Role
 from urbanops.rewards import ledger
 
@@ -28,16 +26,7 @@ def citizen(session: Session, points: int) -> tuple[int, dict[str, str]]:
     person = factories.citizen(session, str(next(_phone)), now=NOW)
     if points:
         factories.grant_points(session, person.id, points, now=NOW)
-    raw = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    session.add(
-        CitizenSession(
-            token_hash=citizens.keyed_digest("session", raw),
-            citizen_id=person.id,
-            created_at=now,
-            expires_at=now + timedelta(days=1),
-        )
-    )
+    raw = factories.citizen_token(session, person.id)
     return person.id, {"X-Citizen-Token": raw}
 
 

@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
 from tests.integration.jobs.conftest import work_off_jobs
 from urbanops.core.settings import get_settings
-from urbanops.identity import citizens
-from urbanops.identity.models import Citizen, CitizenSession
+from urbanops.identity.models import Citizen
 from urbanops.notifications.models import Notification
 from urbanops.rewards import boards, ledger, profiles, titles
 from urbanops.rewards.title_models import RewardProgress, TitleAward
@@ -194,16 +193,7 @@ def test_the_citizen_sees_titles_and_progress(session: Session, client: TestClie
         valid_report(session, p, f"{p.id}-p{n}")
     post(session, p, "assist", "c1", available=10)
     titles.award_titles(session, citizen_id=p.id)
-    raw = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    session.add(
-        CitizenSession(
-            token_hash=citizens.keyed_digest("session", raw),
-            citizen_id=p.id,
-            created_at=now,
-            expires_at=now + timedelta(days=1),
-        )
-    )
+    raw = factories.citizen_token(session, p.id)
     session.flush()
     r = client.get("/api/v1/citizen/rewards/titles", headers={"X-Citizen-Token": raw})
     assert r.status_code == 200, r.text
