@@ -22,6 +22,7 @@ from urbanops.core.clock import utcnow
 from urbanops.identity import service as identity
 from urbanops.identity.models import AuditEntry, User
 from urbanops.identity.roles import SYSTEM, Role
+from urbanops.notifications.models import StaffContact
 
 from .conftest import PASSWORD
 
@@ -121,6 +122,31 @@ def test_an_admin_creates_a_user_edits_a_rule_and_finds_both_in_the_audit(
         user = s.scalar(select(User).where(User.username == username))
         assert user is not None and user.roles == ["dispatcher"] and user.must_change_password
 
+    # when they give the account a phone for SMS, first a mistyped one
+    row.locator("[data-act=edit]").click()
+    page.fill("#user-form [name=phone]", "1380013800")
+    page.fill("#user-form [name=wecom_userid]", "PaiQian01")
+    page.click("#user-form button.primary")
+    page.wait_for_selector("#user-form .msg.bad:not([hidden])")
+    assert "手机号" in page.text_content("#user-form .msg")
+    page.fill("#user-form [name=phone]", "13800138000")
+    page.click("#user-form button.primary")
+    page.wait_for_selector("#user-form", state="detached")
+    # then the notification ports reach them there, and the change is audited
+    with sessionmaker(engine)() as s:
+        contact = s.get(StaffContact, user.id)
+        assert contact is not None
+        assert (contact.phone, contact.wecom_userid) == ("13800138000", "PaiQian01")
+        entry = s.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == "user", AuditEntry.entity_key == username)
+            .order_by(AuditEntry.id.desc())
+        ).first()
+        assert entry is not None and entry.after == {
+            "phone": "13800138000",
+            "wecom_userid": "PaiQian01",
+        }
+
     # when they send 06024 city-wide to the sanitation centre instead of the water bureau
     page.click("nav a[href='/admin/responsibility']")
     page.wait_for_selector("#work:not([hidden])")
@@ -156,7 +182,9 @@ def test_an_admin_creates_a_user_edits_a_rule_and_finds_both_in_the_audit(
     assert first.locator(".from").text_content() == "市水务局"
     page.select_option("#entity", value="user")
     page.click("#filters button")
-    page.locator(f"#entries tr:has-text('{username}')").wait_for()
+    page.locator(f"#entries tr:has-text('{username}')").first.wait_for()
+    contact_row = page.locator(f"#entries tr:has-text('{username}')").first
+    assert "手机号" in contact_row.text_content()  # the newest: the contact, in words
     page.screenshot(path=str(SHOTS / "audit_filtered.png"))
     with sessionmaker(engine)() as s:
         assert s.scalar(

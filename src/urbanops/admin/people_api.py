@@ -33,6 +33,7 @@ from urbanops.core.web import PROBLEM_RESPONSES, NowDep, SessionDep
 from urbanops.identity.deps import StaffDep
 from urbanops.identity.models import ApiKey, AuditEntry, User
 from urbanops.identity.roles import ROLE_LABELS, Role
+from urbanops.notifications.models import StaffContact
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=PROBLEM_RESPONSES)
 
@@ -103,7 +104,7 @@ def summary(session: SessionDep, actor: StaffDep) -> SummaryOut:
 # --- users -----------------------------------------------------------------------------------
 
 
-def _user(user: User, now: datetime) -> UserOut:
+def _user(user: User, now: datetime, contact: StaffContact | None = None) -> UserOut:
     return UserOut(
         id=user.id,
         username=user.username,
@@ -115,6 +116,8 @@ def _user(user: User, now: datetime) -> UserOut:
         must_change_password=user.must_change_password,
         locked=user.locked_until is not None and user.locked_until > now,
         created_at=user.created_at,
+        phone=contact.phone if contact else None,
+        wecom_userid=contact.wecom_userid if contact else None,
     )
 
 
@@ -126,7 +129,9 @@ def list_users(
     q: Annotated[Line, Query(max_length=64, description="part of the username or name")] = "",
     role: Role | None = None,
 ) -> list[UserOut]:
-    return [_user(u, now) for u in users.list_users(session, actor=actor, q=q.strip(), role=role)]
+    found = users.list_users(session, actor=actor, q=q.strip(), role=role)
+    reached = users.contacts(session, [u.id for u in found])
+    return [_user(u, now, reached.get(u.id)) for u in found]
 
 
 @router.post("/users", response_model=UserOut, status_code=201)
@@ -151,7 +156,8 @@ def create_user(session: SessionDep, actor: StaffDep, now: NowDep, body: UserIn)
 def update_user(
     session: SessionDep, actor: StaffDep, now: NowDep, user_id: UserId, body: UserPatch
 ) -> UserOut:
-    """Change an account's name, roles, unit, communities or whether it may sign in."""
+    """Change an account's name, roles, unit, communities, whether it may sign in, or where it
+    is reached off the platform (phone for SMS, 企业微信 UserID; empty or null: not that way)."""
     sent = body.model_fields_set
     changes = users.UserChanges(
         display_name=body.display_name,
@@ -160,9 +166,11 @@ def update_user(
         clear_unit="unit_id" in sent and body.unit_id is None,
         communities=body.communities,
         is_active=body.is_active,
+        phone=(body.phone or "") if "phone" in sent else None,
+        wecom_userid=(body.wecom_userid or "") if "wecom_userid" in sent else None,
     )
     user = users.update_user(session, actor=actor, now=now, user_id=user_id, changes=changes)
-    return _user(user, now)
+    return _user(user, now, users.contacts(session, [user.id]).get(user.id))
 
 
 @router.post("/users/{user_id}/reset-password", response_model=PasswordResetOut)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from urbanops.core.types import IntId, Line
 from urbanops.identity.roles import Role
+from urbanops.notifications.schemas import PHONE_PATTERN, WECOM_PATTERN
 
 Stage = Literal["dispatch", "handle", "verify"]
 TimeUnitName = Literal["natural_hours", "working_hours", "working_days"]
@@ -65,6 +66,8 @@ class UserOut(BaseModel):
     must_change_password: bool
     locked: bool
     created_at: datetime
+    phone: str | None = None  # SMS (supervision, the daily digest)
+    wecom_userid: str | None = None  # 企业微信 work messages, used before SMS
 
 
 class UserIn(Strict):
@@ -85,6 +88,11 @@ class UserPatch(Strict):
     unit_id: IntId | None = None
     communities: list[Line] | None = Field(default=None, max_length=500)
     is_active: bool | None = None
+    # where the account is reached off the platform; "" or null: not that way
+    phone: str | None = Field(default=None, pattern=PHONE_PATTERN, description="手机号（短信）")
+    wecom_userid: str | None = Field(
+        default=None, max_length=64, pattern=WECOM_PATTERN, description="企业微信 UserID"
+    )
 
 
 class PasswordResetOut(BaseModel):

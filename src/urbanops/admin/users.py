@@ -29,6 +29,8 @@ from urbanops.identity.models import StaffSession, User
 from urbanops.identity.policy import check_password_policy
 from urbanops.identity.roles import ROLE_LABELS, Actor, Role
 from urbanops.identity.service import hash_password
+from urbanops.notifications.models import StaffContact
+from urbanops.notifications.service import set_staff_contact
 
 
 def state(user: User) -> dict[str, Any]:
@@ -43,6 +45,23 @@ def state(user: User) -> dict[str, Any]:
         "is_active": user.is_active,
         "must_change_password": user.must_change_password,
     }
+
+
+def contact_state(session: Session, user_id: int) -> dict[str, Any]:
+    """Where the account is reached off the platform, as the audit trail shows it."""
+    contact = session.get(StaffContact, user_id)
+    return {
+        "phone": contact.phone if contact else None,
+        "wecom_userid": contact.wecom_userid if contact else None,
+    }
+
+
+def contacts(session: Session, user_ids: Sequence[int]) -> dict[int, StaffContact]:
+    """The contacts of these accounts (those that have one), by account id."""
+    if not user_ids:
+        return {}
+    rows = session.scalars(select(StaffContact).where(StaffContact.user_id.in_(user_ids)))
+    return {c.user_id: c for c in rows}
 
 
 def get_user(session: Session, user_id: int, *, lock: bool = False) -> User:
@@ -197,6 +216,8 @@ class UserChanges:
     clear_unit: bool = False
     communities: Sequence[str] | None = None
     is_active: bool | None = None
+    phone: str | None = None  # "": no phone
+    wecom_userid: str | None = None  # "": no enterprise WeChat id
 
 
 def update_user(
@@ -204,7 +225,7 @@ def update_user(
 ) -> User:
     require_admin(actor)
     user = get_user(session, user_id, lock=True)
-    before = state(user)
+    before = {**state(user), **contact_state(session, user.id)}
     roles = list(changes.roles) if changes.roles is not None else [Role(r) for r in user.roles]
     unit_id = None if changes.clear_unit else (changes.unit_id or user.unit_id)
     communities = (
@@ -238,8 +259,19 @@ def update_user(
         user.is_active = changes.is_active
         if not changes.is_active:
             session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    if changes.phone is not None or changes.wecom_userid is not None:
+        kept = contact_state(session, user.id)
+        set_staff_contact(
+            session,
+            user_id=user.id,
+            phone=kept["phone"] if changes.phone is None else changes.phone,
+            wecom_userid=kept["wecom_userid"]
+            if changes.wecom_userid is None
+            else changes.wecom_userid,
+            now=now,
+        )
     session.flush()
-    old, new = audit.changed(before, state(user))
+    old, new = audit.changed(before, {**state(user), **contact_state(session, user.id)})
     if new:
         audit.record(
             session,

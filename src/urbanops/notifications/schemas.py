@@ -34,14 +34,19 @@ class ReadAllOut(BaseModel):
     marked: int
 
 
+# a mainland mobile number (SMS), and an enterprise WeChat UserID; empty: not reached that way
+PHONE_PATTERN = r"^(1[3-9][0-9]{9})?$"
+WECOM_PATTERN = r"^[A-Za-z0-9_.@-]*$"
+
+
 class ContactIn(BaseModel):
     """Where I am reached off the platform; leave a field out (or empty) not to be."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    phone: str | None = Field(default=None, pattern=r"^(1[3-9][0-9]{9})?$")
+    phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
     wecom_userid: str | None = Field(
-        default=None, max_length=64, pattern=r"^[A-Za-z0-9_.@-]*$", description="企业微信 UserID"
+        default=None, max_length=64, pattern=WECOM_PATTERN, description="企业微信 UserID"
     )
 
 

@@ -186,3 +186,37 @@ def test_users_are_searched_by_name_and_role(
     assert {u["username"] for u in r.json()} == {"t_dongcheng", "t_humen", "t_municipal"}
     r = client.get("/api/v1/admin/users", headers=admin, params={"q": "%"})
     assert r.json() == []
+
+
+def test_contacts_are_edited_validated_and_audited(
+    client: TestClient, admin: dict[str, str], staff: dict[str, Staff], session: Session
+) -> None:
+    """Where an account is reached off the platform (phone for SMS, 企业微信 UserID, as the
+    notification ports use them) is set by an admin, checked, shown in the list, audited."""
+    user = staff["dongcheng"]
+    url = f"/api/v1/admin/users/{user.actor.id}"
+    # a phone that is not a mainland mobile number is refused, and nothing is written
+    for bad in ("12345", "1380013800", "+8613800138000", "138-0013-8000"):
+        r = client.patch(url, headers=admin, json={"phone": bad})
+        assert r.status_code == 422, (bad, r.text)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["detail"]), r.json()
+    r = client.patch(url, headers=admin, json={"wecom_userid": "zhang san"})
+    assert r.status_code == 422
+    assert audit_rows(session, "user", user.username) == []
+
+    r = client.patch(url, headers=admin, json={"phone": "13800138000", "wecom_userid": "ZhangSan"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["phone"], r.json()["wecom_userid"]) == ("13800138000", "ZhangSan")
+    # the notification ports read the same contact
+    mine = client.get("/api/v1/me/contact", headers=token(client, user.username)).json()
+    assert mine == {"phone": "13800138000", "wecom_userid": "ZhangSan"}
+    listed = client.get("/api/v1/admin/users", headers=admin, params={"q": user.username})
+    [row] = [u for u in listed.json() if u["id"] == user.actor.id]
+    assert row["phone"] == "13800138000"
+    # leaving one out keeps it; an empty one takes it away
+    r = client.patch(url, headers=admin, json={"phone": ""})
+    assert (r.json()["phone"], r.json()["wecom_userid"]) == (None, "ZhangSan")
+    first, second = audit_rows(session, "user", user.username)
+    assert first.before == {"phone": None, "wecom_userid": None}
+    assert first.after == {"phone": "13800138000", "wecom_userid": "ZhangSan"}
+    assert (second.before, second.after) == ({"phone": "13800138000"}, {"phone": None})

@@ -83,6 +83,8 @@ const FIELDS = {
   communities: ["村（社区）", "communities"],
   is_active: ["启用", "active"],
   must_change_password: ["须改密码", "must change password"],
+  phone: ["手机号", "phone"],
+  wecom_userid: ["企业微信 UserID", "WeCom UserID"],
   code: ["代码", "code"],
   name: ["名称", "name"],
   kind: ["类型", "kind"],

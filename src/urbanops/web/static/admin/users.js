@@ -1,5 +1,6 @@
 /* 用户与角色: staff accounts over /api/v1/admin/users — search, create (the password policy's
-   refusal shown as the server words it), edit roles, unit and an area chief's communities,
+   refusal shown as the server words it), edit roles, unit, an area chief's communities and where the account is reached off the platform
+   (phone for SMS, 企业微信 UserID),
    disable / enable, reset a password (the temporary one shown once). Admins only; sign-in and
    language in ./page.js. */
 import { html } from "../shared/html.js";
@@ -44,9 +45,15 @@ const T = {
     edit_title: "Edit {u}",
     new_title: "New user",
     chosen: "{n} chosen",
+    phone: "Mobile phone (SMS)",
+    wecom: "WeCom UserID",
+    contact_hint: "Where supervision and the daily digest reach them: WeCom first, else SMS.",
   },
   zh: {
     search: "按用户名或姓名搜索",
+    phone: "手机号（短信）",
+    wecom: "企业微信 UserID",
+    contact_hint: "督办、每日摘要等通知先发企业微信，没有时发短信。",
     all_roles: "全部角色",
     username: "用户名",
     display_name: "姓名",
@@ -295,6 +302,25 @@ function renderEditor() {
     <div id="picker" ${roles.has("area_chief") ? "" : html`hidden`}>${communityPicker()}</div>
     ${
       isNew
+        ? ""
+        : html`<label
+              ><span>${t("phone")}</span
+              ><input
+                name="phone"
+                type="tel"
+                inputmode="numeric"
+                maxlength="11"
+                pattern="1[3-9][0-9]{9}"
+                value="${editing.phone || ""}"
+            /></label>
+            <label
+              ><span>${t("wecom")}</span
+              ><input name="wecom_userid" maxlength="64" value="${editing.wecom_userid || ""}"
+            /></label>
+            <p class="muted">${t("contact_hint")}</p>`
+    }
+    ${
+      isNew
         ? html`<label class="checks"
             ><span
               ><input type="checkbox" name="must_change" checked /> ${t("must_change_box")}</span
@@ -350,6 +376,10 @@ function keepFormValues(form) {
     roles: formRoles(form),
     unit_id: Number(form.elements.namedItem("unit_id").value) || null,
   };
+  if (editing.id) {
+    editing.phone = form.elements.namedItem("phone").value;
+    editing.wecom_userid = form.elements.namedItem("wecom_userid").value;
+  }
 }
 
 $("#editor").addEventListener("change", async (e) => {
@@ -417,6 +447,8 @@ $("#editor").addEventListener("submit", async (e) => {
       notice(html`<p class="msg">${t("created_ok", { u: made.username })}</p>`);
       $("#q").value = made.username;
     } else {
+      body.phone = form.elements.namedItem("phone").value.trim();
+      body.wecom_userid = form.elements.namedItem("wecom_userid").value.trim();
       editing = await api(`/api/v1/admin/users/${editing.id}`, { method: "PATCH", body });
       notice(html`<p class="msg">${t("saved")}</p>`);
       editing = null;
