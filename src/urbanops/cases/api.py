@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from enum import StrEnum
 from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -187,8 +188,32 @@ EXPORT_DOC = "Streamed; the list's filters and sort, within the caller's scope (
 StreamSessionDep = Annotated[Session, Depends(get_session, scope="request")]
 
 
-@router.get("/export.csv", response_class=StreamingResponse, description=EXPORT_DOC)
-def export_csv(
+class ExportFormat(StrEnum):
+    """The file formats of an export (`/export.{fmt}`)."""
+
+    csv = "csv"  # UTF-8 with BOM, Chinese headers
+    xlsx = "xlsx"  # an Excel workbook, one sheet, Chinese headers
+    geojson = "geojson"  # a FeatureCollection of points
+
+
+assert set(EXPORTS) == set(ExportFormat), "every export format has its writer"
+
+
+@router.get(
+    "/export.{fmt}",
+    response_class=StreamingResponse,
+    description=EXPORT_DOC
+    + " `csv`: UTF-8 with BOM, Chinese headers; `xlsx`: an Excel workbook (one sheet, Chinese"
+    " headers); `geojson`: a FeatureCollection of points.",
+    responses={
+        200: {
+            "content": {media_type: {} for media_type, _ in EXPORTS.values()},
+            "description": "the file, as an attachment",
+        }
+    },
+)
+def export_cases(
+    fmt: ExportFormat,
     request: Request,
     session: StreamSessionDep,
     actor: StaffDep,
@@ -196,34 +221,8 @@ def export_csv(
     f: FilterDep,
     sort: SortParam = Sort.reported_at_desc,
 ) -> StreamingResponse:
-    """The matching cases as CSV (UTF-8 with BOM, Chinese headers)."""
-    return _export("csv", request, session, actor, f, sort, now)
-
-
-@router.get("/export.xlsx", response_class=StreamingResponse, description=EXPORT_DOC)
-def export_xlsx(
-    request: Request,
-    session: StreamSessionDep,
-    actor: StaffDep,
-    now: NowDep,
-    f: FilterDep,
-    sort: SortParam = Sort.reported_at_desc,
-) -> StreamingResponse:
-    """The matching cases as an Excel workbook (one sheet, Chinese headers)."""
-    return _export("xlsx", request, session, actor, f, sort, now)
-
-
-@router.get("/export.geojson", response_class=StreamingResponse, description=EXPORT_DOC)
-def export_geojson(
-    request: Request,
-    session: StreamSessionDep,
-    actor: StaffDep,
-    now: NowDep,
-    f: FilterDep,
-    sort: SortParam = Sort.reported_at_desc,
-) -> StreamingResponse:
-    """The matching cases as a GeoJSON FeatureCollection of points."""
-    return _export("geojson", request, session, actor, f, sort, now)
+    """The matching cases as a file: CSV, Excel or GeoJSON."""
+    return _export(fmt.value, request, session, actor, f, sort, now)
 
 
 @router.get("/{case_id}", response_model=CaseDetail)

@@ -115,3 +115,37 @@ def test_an_export_above_the_limit_is_refused_before_anything_is_sent(
         client.get("/api/v1/cases/export.csv?q=路灯", headers=token(client, "t_chief")).status_code
         == 200
     )
+
+
+def test_one_export_route_documents_its_formats_and_refuses_others(
+    client: TestClient, staff: dict[str, Staff]
+) -> None:
+    """`/export.{fmt}`: the three formats at their URLs, one operation in the OpenAPI document
+    with the format an enum, and a format it does not write refused in Chinese, not taken for
+    a case id."""
+    paths = client.get("/openapi.json").json()["paths"]
+    exports_ = [p for p in paths if "/api/v1/cases/export" in p]
+    assert exports_ == ["/api/v1/cases/export.{fmt}"]
+    op = paths["/api/v1/cases/export.{fmt}"]["get"]
+    [fmt] = [p for p in op["parameters"] if p["name"] == "fmt"]
+    schema = fmt["schema"]
+    enum = (
+        schema.get("enum")
+        or client.get("/openapi.json").json()["components"]["schemas"][
+            schema["$ref"].rsplit("/", 1)[1]
+        ]["enum"]
+    )
+    assert sorted(enum) == ["csv", "geojson", "xlsx"]
+    assert {"text/csv; charset=utf-8", "application/geo+json"} <= set(
+        op["responses"]["200"]["content"]
+    )
+    assert {p["name"] for p in op["parameters"]} >= {"town", "status", "q", "sort"}
+    h = token(client, "t_chief")
+    for name in enum:
+        r = client.get(f"/api/v1/cases/export.{name}?town=441900121", headers=h)
+        assert r.status_code == 200, r.text
+        assert f".{name}" in r.headers["content-disposition"]
+    r = client.get("/api/v1/cases/export.pdf", headers=h)
+    assert r.status_code == 422, r.text
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json()["detail"]), r.json()
+    assert client.get("/api/v1/cases/export.csv?colour=red", headers=h).status_code == 422
