@@ -1,9 +1,18 @@
 /* What every admin page shares: its words in zh (the template's text) and en, the language
-   switch, the admin sign-in (the bearer token kept in sessionStorage like the console's) and
+   switch, the admin sign-in (shared/staff_auth.js, as every staff page signs in) and
    calls to the API in the page's language. A page gives its words and what to do once an admin
    is signed in (`load`), when the page must be drawn again (`render`, after a language switch)
    and when the admin signs out (`reset`); `allow` names the roles the page is for (admins by
    default). */
+import {
+  api as staffApi,
+  signIn,
+  signOut,
+  signedIn as staffSignedIn,
+  useLanguage,
+  whenSignedOut,
+  whoAmI as fetchMe,
+} from "../shared/staff_auth.js";
 
 export const $ = (s) => document.querySelector(s);
 export const $$ = (s) => Array.from(document.querySelectorAll(s));
@@ -73,7 +82,6 @@ export function adminPage({ words: own, load, render, reset, allow = ["admin"] }
     zhDefaults[el.dataset.i18nPlaceholder] = el.placeholder;
   });
   let lang = localStorage.getItem("uo_lang") || "zh";
-  let token = sessionStorage.getItem("uo_token");
   let signedIn = false;
 
   const t = (k, vars) => {
@@ -107,29 +115,16 @@ export function adminPage({ words: own, load, render, reset, allow = ["admin"] }
     if (signedIn) render();
   }
 
-  // a plain object is sent as JSON; FormData and strings as they are
+  useLanguage(languageHeader);
+  // a plain object is sent as JSON; FormData and strings as they are (shared/staff_auth.js)
   async function api(path, opts = {}) {
-    const headers = { Authorization: `Bearer ${token}`, "Accept-Language": languageHeader() };
-    let body = opts.body;
-    if (body && !(body instanceof FormData) && typeof body !== "string") {
-      headers["Content-Type"] = "application/json";
-      body = JSON.stringify(body);
-    }
-    const r = await fetch(path, { method: opts.method || "GET", headers, body });
-    const data = await r.json().catch(() => ({}));
-    if (r.status === 401) {
-      logout();
-      throw new Error(data.detail || t("error"));
-    }
-    if (!r.ok) throw new Error(data.detail || data.title || `HTTP ${r.status}`);
-    return data;
+    return (await staffApi(path, opts)) ?? {};
   }
 
+  // signed out (by the button, or the server no longer taking the token): the sign-in form
   function logout() {
-    token = null;
     signedIn = false;
     reset();
-    sessionStorage.removeItem("uo_token");
     $("#work").hidden = true;
     $("#logout").hidden = true;
     $("#login").hidden = false;
@@ -140,7 +135,7 @@ export function adminPage({ words: own, load, render, reset, allow = ["admin"] }
   async function start() {
     let me;
     try {
-      me = await api("/api/v1/me");
+      me = await fetchMe();
     } catch {
       return logout();
     }
@@ -164,23 +159,18 @@ export function adminPage({ words: own, load, render, reset, allow = ["admin"] }
     localStorage.setItem("uo_lang", lang);
     applyLang();
   });
-  $("#logout").addEventListener("click", logout);
+  whenSignedOut(logout);
+  $("#logout").addEventListener("click", signOut);
   $("#login").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const r = await fetch("/api/v1/auth/token", {
-      method: "POST",
-      headers: { "Accept-Language": languageHeader() },
-      body: new URLSearchParams({ username: $("#u").value, password: $("#p").value }),
-    });
-    const d = await r.json().catch(() => ({}));
-    if (!r.ok) {
-      $("#login-err").textContent = d.detail || t("error");
+    try {
+      await signIn($("#u").value, $("#p").value);
+    } catch (error) {
+      $("#login-err").textContent = error.message || t("error");
       $("#login-err").hidden = false;
       return;
     }
     $("#login-err").hidden = true;
-    token = d.access_token;
-    sessionStorage.setItem("uo_token", token);
     start();
   });
 
@@ -192,7 +182,7 @@ export function adminPage({ words: own, load, render, reset, allow = ["admin"] }
     // call once the page's own handlers are in place
     begin() {
       applyLang();
-      if (token) start();
+      if (staffSignedIn()) start();
       else logout();
     },
   };

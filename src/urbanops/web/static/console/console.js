@@ -4,13 +4,20 @@
    and each action's form come from the action registry (GET /api/v1/workflow); the buttons
    shown are the case's `allowed_actions`. */
 import { loadWorkflow, Workflow } from "../shared/workflow.js";
-import { api, signIn, setToken, signedIn, whenSignedOut } from "./api.js";
+import {
+  api,
+  signIn,
+  signOut,
+  signedIn,
+  useLanguage,
+  whenSignedOut,
+} from "../shared/staff_auth.js";
 import { classifierPanel } from "./classifier.js";
 import { showCase, tickCountdowns } from "./detail.js";
 import { CaseList } from "./list.js";
 import { CaseMap } from "./map.js";
 import { TriageQueue } from "./triage.js";
-import { applyLang, currentLang, roleLabel, toggleLang } from "./words.js";
+import { acceptLanguage, applyLang, currentLang, roleLabel, toggleLang } from "./words.js";
 
 const $ = (s) => document.querySelector(s);
 const fmt = (iso) =>
@@ -42,8 +49,10 @@ let triage = null;
 let map = null;
 let current = null;
 
+useLanguage(acceptLanguage);
+
+// signed out (by the button, or the server no longer taking the token): the sign-in form
 function logout() {
-  setToken(null);
   if (triage) triage.stop();
   $("#work").hidden = true;
   $("#logout").hidden = true;
@@ -51,7 +60,7 @@ function logout() {
   $("#who").textContent = "";
 }
 whenSignedOut(logout);
-$("#logout").onclick = logout;
+$("#logout").onclick = signOut;
 
 $("#login").onsubmit = async (e) => {
   e.preventDefault();

@@ -3,7 +3,13 @@
    deadline counting down, the timeline, and exactly the actions the server says this caller
    may take now (`allowed_actions`), each with the form the registry describes. */
 import { html, photoLinks } from "../shared/html.js";
-import { api, uploadPhoto } from "./api.js";
+import { api } from "../shared/staff_auth.js";
+
+async function uploadPhoto(file) {
+  const fd = new FormData();
+  fd.append("photo", file, file.name || "photo.jpg");
+  return (await api("/api/v1/photos", { method: "POST", body: fd })).id;
+}
 import { actionBody, actionForm, missingFields, wireForm } from "./actions.js";
 import { smallMap } from "./map.js";
 import { isSuspected, referralAction, remitBadge, remitFacts, remitNotice } from "./remit.js";

@@ -10,7 +10,7 @@
    console kept in this browser (localStorage "uo_console_views:<user id>") are moved to the
    server once. */
 import { html } from "../shared/html.js";
-import { api, download } from "./api.js";
+import { api, download } from "../shared/staff_auth.js";
 import { remitBadge } from "./remit.js";
 import { currentLang, sourceLabel, sources, t } from "./words.js";
 

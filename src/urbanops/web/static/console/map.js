@@ -8,7 +8,7 @@
    page, clustered, and its heat is counted on the page (h3-js). */
 import { cellToBoundary, latLngToCell } from "/static/vendor/h3-js/h3-js.es.js";
 import { element, html } from "../shared/html.js";
-import { api } from "./api.js";
+import { api } from "../shared/staff_auth.js";
 import { t } from "./words.js";
 
 const DONGGUAN = [23.02, 113.75];

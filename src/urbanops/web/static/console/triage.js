@@ -5,7 +5,7 @@
    network drops) the page takes a new ticket and reopens it after the last case it received
    (`after`), so nothing committed in between is lost; cases are kept once, by id. */
 import { html } from "../shared/html.js";
-import { api } from "./api.js";
+import { api } from "../shared/staff_auth.js";
 import { remitBadge } from "./remit.js";
 import { t } from "./words.js";
 

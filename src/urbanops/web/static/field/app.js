@@ -1,7 +1,7 @@
 /* 掌上办案: the field app of handlers, inspectors and area chiefs, plain JavaScript modules over
-   /api/v1 (see docs/DESIGN.md, "Front-end"). This module signs staff in (auth.js), shows the
-   lists their roles give (tasks.js) sorted by deadline or by distance from the phone
-   (place.js), a case with its photos, navigation links and the actions the caller may take on
+   /api/v1 (see docs/DESIGN.md, "Front-end"). This module signs staff in
+   (shared/staff_auth.js), shows the lists their roles give (tasks.js) sorted by deadline or
+   by distance from the phone (place.js), a case with its photos, navigation links and the actions the caller may take on
    it now, whose forms come from the action registry (form.js); actions go through the outbox
    (outbox.js), so that they wait for the network when there is none. Server and user text
    reaches the page through textContent or the escaping `html` tag (shared/html.js). The case
@@ -9,7 +9,15 @@
 import { html } from "../shared/html.js";
 import { isNetworkError } from "../shared/net.js";
 import { loadWorkflow } from "../shared/workflow.js";
-import { api, signIn, signOut, signedIn, whenSignedOut } from "./auth.js";
+import {
+  api,
+  signIn,
+  signOut,
+  signedIn,
+  useLanguage,
+  whenSignedOut,
+  whoAmI,
+} from "../shared/staff_auth.js";
 import { openTask, renderTask } from "./case.js";
 import { fmt, lang, setLang, t, translatePage } from "./i18n.js";
 import { forget, keep, kept } from "./keep.js";
@@ -54,11 +62,11 @@ whenSignedOut(() => {
 
 async function start() {
   try {
-    state.me = await api("/api/v1/me");
+    state.me = await whoAmI();
     keep("me", state.me);
   } catch (error) {
     // no network: the account this phone last saw signed in, with what it kept; signed out
-    // (auth.js): sign in again
+    // (shared/staff_auth.js): sign in again
     const me = isNetworkError(error) && signedIn() ? await kept("me") : null;
     state.me = me && me.value;
     if (!state.me) return show("login");
@@ -234,6 +242,7 @@ setInterval(() => {
   if (!$("#view-list").hidden) renderList();
 }, 30000);
 
+useLanguage(() => (lang() === "en" ? "en" : "zh-CN"));
 translatePage();
 online();
 pendingAll()

@@ -4,7 +4,7 @@
    with its form from the action registry (form.js), taken through the outbox (outbox.js). */
 import { html, photoLinks, safeUrl } from "../shared/html.js";
 import { isNetworkError } from "../shared/net.js";
-import { api } from "./auth.js";
+import { api } from "../shared/staff_auth.js";
 import { actionForm, formBody, showRefusal, wirePhotos } from "./form.js";
 import { fmt, lang, t } from "./i18n.js";
 import { keep, kept } from "./keep.js";

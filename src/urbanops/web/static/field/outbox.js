@@ -6,7 +6,14 @@
    uploaded first and their ids kept on the item, so a retry does not upload them again. */
 import { openDb } from "../shared/idb.js";
 import { failureKind } from "../shared/net.js";
-import { api, uploadPhoto } from "./auth.js";
+import { api } from "../shared/staff_auth.js";
+
+/** A photo uploaded for a case action (POST /api/v1/photos): {id, url, thumb_url, …}. */
+function uploadPhoto(blob, name) {
+  const fd = new FormData();
+  fd.append("photo", blob, name || "photo.jpg");
+  return api("/api/v1/photos", { method: "POST", body: fd });
+}
 
 const idb = openDb("urbanops-field", 1, (db) => db.createObjectStore("outbox", { keyPath: "key" }));
 const put = (item) => idb("outbox", "readwrite", (s) => s.put(item));

@@ -3,23 +3,14 @@
 /* global shellWorker */
 importScripts("/static/app/shared/shell_sw.js");
 
-const MODULES = [
-  "app",
-  "auth",
-  "case",
-  "form",
-  "i18n",
-  "keep",
-  "outbox",
-  "place",
-  "state",
-  "tasks",
-].map((name) => `/static/app/field/${name}.js`);
-const SHARED = ["html", "idb", "net", "thumbs", "workflow"].map(
+const MODULES = ["app", "case", "form", "i18n", "keep", "outbox", "place", "state", "tasks"].map(
+  (name) => `/static/app/field/${name}.js`,
+);
+const SHARED = ["html", "idb", "net", "staff_auth", "thumbs", "workflow"].map(
   (name) => `/static/app/shared/${name}.js`,
 );
 
-shellWorker("urbanops-field-v2", [
+shellWorker("urbanops-field-v3", [
   "/field/",
   "/static/app/field/field.css",
   ...MODULES,

@@ -1,8 +1,17 @@
 /* 领导督办 /leader: the urged and escalated cases in the leader's charge with a one-tap 批示,
-   the overdue counts by town and by unit, and the leader's inbox. Signs in like the console
-   (POST /api/v1/auth/token, bearer token in sessionStorage "uo_token"); everything is read
+   the overdue counts by town and by unit, and the leader's inbox. Signs in as every staff
+   page does (shared/staff_auth.js); everything is read
    from /api/v1 in the page's language (zh by default, en selectable). */
 import { html } from "../shared/html.js";
+import {
+  api as staffApi,
+  signIn,
+  signOut,
+  signedIn as staffSignedIn,
+  useLanguage,
+  whenSignedOut,
+  whoAmI,
+} from "../shared/staff_auth.js";
 import { loadWorkflow, Workflow } from "../shared/workflow.js";
 import { caseCards, bindCards } from "./cards.js";
 import { townBars, unitTable, inboxList, bindInbox } from "./side.js";
@@ -15,7 +24,6 @@ const zhDefaults = Object.fromEntries(
 );
 
 let lang = localStorage.getItem("uo_lang") || "zh";
-let token = sessionStorage.getItem("uo_token");
 let signedIn = false;
 let me = null;
 const state = {
@@ -40,22 +48,8 @@ const fmt = (iso) =>
     ? new Date(iso).toLocaleString(languageHeader(), { timeZone: "Asia/Shanghai", hour12: false })
     : "—";
 
-async function api(path, opts = {}) {
-  const headers = { Authorization: `Bearer ${token}`, "Accept-Language": languageHeader() };
-  let body = opts.body;
-  if (body) {
-    headers["Content-Type"] = "application/json";
-    body = JSON.stringify(body);
-  }
-  const r = await fetch(path, { method: opts.method || "GET", headers, body });
-  const data = r.status === 204 ? {} : await r.json().catch(() => ({}));
-  if (r.status === 401) {
-    logout();
-    throw new Error(data.detail || t("error"));
-  }
-  if (!r.ok) throw new Error(data.detail || data.title || `HTTP ${r.status}`);
-  return data;
-}
+useLanguage(languageHeader);
+const api = async (path, opts = {}) => (await staffApi(path, opts)) ?? {};
 
 const ctx = { t, api, fmt, lang: () => lang, state, refresh: () => refresh() };
 
@@ -105,11 +99,10 @@ function applyLang() {
   if (signedIn) render();
 }
 
+// signed out (by the button, or the server no longer taking the token): the sign-in form
 function logout() {
-  token = null;
   signedIn = false;
   me = null;
-  sessionStorage.removeItem("uo_token");
   $("#work").hidden = true;
   $("#logout").hidden = true;
   $("#login").hidden = false;
@@ -118,7 +111,7 @@ function logout() {
 
 async function start() {
   try {
-    me = await api("/api/v1/me");
+    me = await whoAmI();
   } catch {
     return logout();
   }
@@ -141,29 +134,24 @@ $("#lang").addEventListener("click", () => {
   localStorage.setItem("uo_lang", lang);
   applyLang();
 });
-$("#logout").addEventListener("click", logout);
+whenSignedOut(logout);
+$("#logout").addEventListener("click", signOut);
 $("#reload").addEventListener("click", () => refresh());
 $("#login").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const r = await fetch("/api/v1/auth/token", {
-    method: "POST",
-    headers: { "Accept-Language": languageHeader() },
-    body: new URLSearchParams({ username: $("#u").value, password: $("#p").value }),
-  });
-  const d = await r.json().catch(() => ({}));
-  if (!r.ok) {
-    $("#login-err").textContent = d.detail || t("error");
+  try {
+    await signIn($("#u").value, $("#p").value);
+  } catch (error) {
+    $("#login-err").textContent = error.message || t("error");
     $("#login-err").hidden = false;
     return;
   }
   $("#login-err").hidden = true;
-  token = d.access_token;
-  sessionStorage.setItem("uo_token", token);
   start();
 });
 
 bindCards($("#cases"), ctx);
 bindInbox($("#inbox"), $("#read-all"), ctx);
 applyLang();
-if (token) start();
+if (staffSignedIn()) start();
 else logout();

@@ -7,6 +7,8 @@ export class ApiError extends Error {
     super(body.detail || body.title || `HTTP ${status}`);
     this.status = status;
     this.body = body;
+    this.code = body.code; // the problem's stable code
+    this.field = body.field;
   }
 }
 
