@@ -12,7 +12,8 @@
 3. Measures from the rows, not from what the threads say: K = the prize's redemptions,
    oversold = max(0, K − S), ledger_consistent = no racer's balance differs from the sum of
    their entries (`ledger.inconsistent_citizens`), every winner spent the price and every loser
-   nothing, and stock_before − K == stock_after.
+   nothing, and stock_before − K == stock_after. The prize is then made inactive, so a race run
+   against a demo or live database does not stay in the citizens' catalogue.
 
 The last line is `redeem: attempts=C succeeded=K oversold=O ledger_consistent=true|false`.
 """
@@ -160,6 +161,7 @@ def race(*, stock: int, concurrency: int, progress: Callable[[str], None]) -> di
             and stock - won == prize.stock
         )
         stock_after = prize.stock
+        prize.active = False  # measured: off the citizens' catalogue of the database it ran in
     progress(
         f"prize #{prize_id}: stock {stock} → {stock_after}; {concurrency} racers, "
         f"{at_once} transactions at once, {took:.2f} s; outcomes: "

@@ -119,3 +119,7 @@ def test_the_bench_race_at_a_small_size(engine: Engine, capsys: pytest.CaptureFi
     assert match is not None, lines
     assert match.groups() == ("30", "5", "0", "true"), lines
     assert "out_of_stock=25" in lines[-2] and "redeemed=5" in lines[-2], lines[-2]
+    prize_id = int(re.search(r"prize #(\d+)", lines[-2]).group(1))  # type: ignore[union-attr]
+    with Session(engine) as session:
+        raced = session.get(Prize, prize_id)
+        assert raced is not None and raced.active is False
