@@ -232,6 +232,17 @@ export function translatePage() {
 }
 
 /** A time as the citizen reads it (Asia/Shanghai), or "not yet". */
+/** A day with its year (Beijing), for dates that may lie months ahead: validity, expiry. */
+export const fmtDay = (iso) => {
+  if (!iso) return t("not_set");
+  return new Date(iso).toLocaleDateString(lang === "en" ? "en-GB" : "zh-CN", {
+    timeZone: "Asia/Shanghai",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  });
+};
+
 export const fmt = (iso) => {
   if (!iso) return t("not_set");
   const d = new Date(iso);

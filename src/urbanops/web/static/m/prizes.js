@@ -8,7 +8,7 @@
    tap repeated after a lost answer — even after the app was closed — gets the same voucher
    back instead of a second one. */
 import { html, safeUrl } from "../shared/html.js";
-import { fmt, lang, t } from "./i18n.js";
+import { fmt, fmtDay, lang, t } from "./i18n.js";
 import { go, session, signedOut } from "./nav.js";
 import { api, isNetworkError, outcomeOf } from "./net.js";
 import { read } from "./reads.js";
@@ -45,7 +45,7 @@ function newKey() {
 function blocker(p, available) {
   if (!p.open) {
     if (p.valid_from && Date.parse(p.valid_from) > Date.now())
-      return t("st_soon", { d: fmt(p.valid_from) });
+      return t("st_soon", { d: fmtDay(p.valid_from) });
     return t("st_ended");
   }
   if (p.stock <= 0) return t("st_sold_out");
@@ -74,7 +74,7 @@ function prizeCard(p, available) {
         <span class="price">${t("pts", { n: p.price_points })}</span>
         ${p.stock > 0 ? html`<span>${t("left", { n: p.stock })}</span>` : ""}
         ${limit ? html`<span>${limit}</span>` : ""}
-        ${p.valid_until && p.open ? html`<span>${t("until", { d: fmt(p.valid_until) })}</span>` : ""}
+        ${p.valid_until && p.open ? html`<span>${t("until", { d: fmtDay(p.valid_until) })}</span>` : ""}
       </div>
     </div>
     ${
@@ -247,7 +247,7 @@ function voucherItem(r) {
       <div class="vtext">
         ${cash ? "" : html`<small>${t("v_code")}</small><code class="vcode">${r.voucher_code}</code>`}
         <small>${t("v_spent", { n: r.points, t: fmt(r.created_at) })}</small>
-        ${open && r.expires_at ? html`<small>${t("v_expires", { t: fmt(r.expires_at) })}</small>` : ""}
+        ${open && r.expires_at ? html`<small>${t("v_expires", { t: fmtDay(r.expires_at) })}</small>` : ""}
         ${end ? html`<small>${end}</small>` : ""}
       </div>
     </div>

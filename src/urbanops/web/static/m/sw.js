@@ -12,7 +12,7 @@ const SHARED = ["html", "idb", "net", "thumbs", "workflow"].map(
   (name) => `/static/app/shared/${name}.js`,
 );
 
-shellWorker("urbanops-m-v8", [
+shellWorker("urbanops-m-v9", [
   "/m/",
   "/static/app/m/app.css",
   ...MODULES,
